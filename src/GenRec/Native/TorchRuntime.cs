@@ -1,0 +1,75 @@
+using System.Runtime.InteropServices;
+using TorchSharp;
+
+namespace GenRec.Native;
+
+/// <summary>
+/// Start-up of the tensor engine: makes TorchSharp's native library loadable on every supported Linux
+/// (see <see cref="LibStdCxxCompatibility"/>), then selects device and thread count.
+/// Call <see cref="EnsureLoadable"/> before the first use of <c>torch</c>; GenRec's own entry points do.
+/// </summary>
+public static class TorchRuntime
+{
+    private static readonly Lock Gate = new();
+    private static bool _checked;
+
+    /// <summary>Versions that were weakened by this process (empty when nothing had to be done).</summary>
+    public static IReadOnlyList<string> PatchedVersions { get; private set; } = [];
+
+    /// <summary>Idempotent and thread-safe; a no-op off Linux and where the system libstdc++ is new enough.</summary>
+    public static void EnsureLoadable()
+    {
+        lock (Gate)
+        {
+            if (_checked) return;
+            _checked = true;
+            if (!OperatingSystem.IsLinux()) return;
+            var lib = FindLibTorchSharp();
+            var std = LibStdCxxCompatibility.FindSystemLibStdCxx();
+            if (lib is null || std is null) return;
+            PatchedVersions = LibStdCxxCompatibility.PatchFile(lib, ElfImage.Read(std).VersionDefinitions);
+        }
+    }
+
+    /// <summary>Where TorchSharp will look for <c>libLibTorchSharp.so</c>, first match wins; null if absent.</summary>
+    public static string? FindLibTorchSharp()
+    {
+        const string name = "libLibTorchSharp.so";
+        string rid = RuntimeInformation.ProcessArchitecture switch
+        {
+            Architecture.Arm64 => "linux-arm64",
+            _ => "linux-x64",
+        };
+        var roots = new[] { AppContext.BaseDirectory, Path.GetDirectoryName(typeof(torch).Assembly.Location) ?? "" }
+            .Where(r => r.Length > 0).Distinct();
+        foreach (var root in roots)
+        {
+            foreach (var candidate in new[] { Path.Combine(root, name), Path.Combine(root, "runtimes", rid, "native", name) })
+                if (File.Exists(candidate)) return candidate;
+        }
+        return null;
+    }
+
+    /// <summary>Parses <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>; fails clearly when CUDA is asked for but absent.</summary>
+    public static torch.Device ParseDevice(string device)
+    {
+        EnsureLoadable();
+        var d = device.Trim().ToLowerInvariant();
+        if (d == "cpu") return torch.CPU;
+        if (d == "cuda" || d.StartsWith("cuda:", StringComparison.Ordinal))
+        {
+            if (!torch.cuda.is_available())
+                throw new ArgumentException($"--device {device}: CUDA is not available in this build (TorchSharp-cpu). Use --device cpu.");
+            return new torch.Device(d);
+        }
+        throw new ArgumentException($"--device {device}: expected cpu, cuda or cuda:N.");
+    }
+
+    /// <summary>Sets libtorch's intra-op threads; 0 keeps the default (all cores).</summary>
+    public static void SetThreads(int threads)
+    {
+        EnsureLoadable();
+        if (threads < 0) throw new ArgumentOutOfRangeException(nameof(threads), threads, "--threads must be 0 (all cores) or positive.");
+        if (threads > 0) torch.set_num_threads(threads);
+    }
+}
