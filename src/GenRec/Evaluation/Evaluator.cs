@@ -1,0 +1,72 @@
+using GenRec.Data;
+using GenRec.Model;
+using static TorchSharp.torch;
+
+namespace GenRec.Evaluation;
+
+/// <summary>
+/// Full-corpus retrieval evaluation, as in the paper's tables: the user embedding at the last history position is
+/// scored against every item of the corpus; items of the (truncated) history are excluded (except the target itself,
+/// should the user have engaged with it before); the rank of the target is 1 + the number of items scoring higher.
+/// </summary>
+public static class Evaluator
+{
+    /// <summary>1-based rank of the target for every example.</summary>
+    public static long[] Ranks(SequenceEncoder model, IReadOnlyList<EvalExample> examples, long[] corpus, Device device, int batchSize = 256)
+    {
+        var ranks = new long[examples.Count];
+        bool wasTraining = model.training;
+        model.eval();
+        try
+        {
+            using var _ = no_grad();
+            using var corpusIds = tensor(corpus, device: device);
+            // Map raw id → column in the corpus, for masking history items.
+            var column = new Dictionary<long, int>(corpus.Length);
+            for (int c = 0; c < corpus.Length; c++) column[corpus[c]] = c;
+            using var itemMatrix = model.NormalizedItems(corpusIds);
+            for (int start = 0; start < examples.Count; start += batchSize)
+            {
+                using var scope = NewDisposeScope();
+                var chunk = examples.Skip(start).Take(batchSize).ToList();
+                using var batch = SequenceBatch.Create(chunk.Select(e => e.History).ToList(), chunk.Select(e => e.HistoryTimestamps).ToList(),
+                    chunk.Select(e => e.TargetTimestamp).ToList(), device);
+                var users = LastPosition(model.forward(batch), batch.Lengths);
+                var scores = users.matmul(itemMatrix.t());                 // [B, C]
+                var targetCols = new long[chunk.Count];
+                var maskRows = new List<long>();
+                var maskCols = new List<long>();
+                for (int r = 0; r < chunk.Count; r++)
+                {
+                    if (!column.TryGetValue(chunk[r].Target, out int tc))
+                        throw new ArgumentException($"user {chunk[r].UserId}: target item {chunk[r].Target} is not in the corpus.");
+                    targetCols[r] = tc;
+                    foreach (var h in chunk[r].History)
+                        if (h != chunk[r].Target && column.TryGetValue(h, out int hc)) { maskRows.Add(r); maskCols.Add(hc); }
+                }
+                var tcol = tensor(targetCols, device: device).unsqueeze(1);
+                var targetScore = scores.gather(1, tcol);
+                if (maskRows.Count > 0)
+                    scores.index_put_(float.NegativeInfinity, tensor(maskRows.ToArray(), device: device), tensor(maskCols.ToArray(), device: device));
+                var higher = scores.gt(targetScore).sum(1).cpu().data<long>().ToArray();
+                for (int r = 0; r < chunk.Count; r++) ranks[start + r] = higher[r] + 1;
+            }
+        }
+        finally
+        {
+            model.train(wasTraining);
+        }
+        return ranks;
+    }
+
+    /// <summary>Evaluates and averages (see <see cref="RetrievalMetrics"/>).</summary>
+    public static RetrievalMetrics Evaluate(SequenceEncoder model, IReadOnlyList<EvalExample> examples, long[] corpus, Device device, int batchSize = 256) =>
+        RetrievalMetrics.FromRanks(Ranks(model, examples, corpus, device, batchSize));
+
+    /// <summary>Picks the embedding at each row's last valid position: [B, L, D] → [B, D].</summary>
+    public static Tensor LastPosition(Tensor embeddings, long[] lengths)
+    {
+        var idx = tensor(lengths.Select(l => l - 1).ToArray(), device: embeddings.device);
+        return embeddings[arange(embeddings.shape[0], device: embeddings.device), idx];
+    }
+}

@@ -1,0 +1,42 @@
+using GenRec.Data;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace GenRec.Model;
+
+/// <summary>The HSTU encoder: a stack of <see cref="HstuLayer"/>s, each with its own <see cref="RelativeAttentionBias"/>.</summary>
+public sealed class HstuEncoder : SequenceEncoder
+{
+    private readonly ModuleList<HstuLayer> _layers = new();
+    private readonly ModuleList<RelativeAttentionBias> _biases = new();
+
+    /// <summary>Creates the encoder with an item table of <paramref name="itemTableSize"/> rows.</summary>
+    public HstuEncoder(ModelConfig config, long itemTableSize) : base(nameof(HstuEncoder), config, itemTableSize)
+    {
+        for (int i = 0; i < config.NumLayers; i++)
+        {
+            _layers.Add(new HstuLayer(config.EmbeddingDim, config.NumHeads, config.QkDim, config.VDim, config.PaddedLength, config.Dropout, config.AttentionDropout));
+            _biases.Add(new RelativeAttentionBias(config.PaddedLength, config.TimeBuckets));
+        }
+        RegisterComponents();
+    }
+
+    /// <summary>The layers, bottom first.</summary>
+    public IReadOnlyList<HstuLayer> Layers => _layers.ToArray();
+
+    /// <summary>The relative attention biases, one per layer.</summary>
+    public IReadOnlyList<RelativeAttentionBias> Biases => _biases.ToArray();
+
+    /// <inheritdoc />
+    protected override Tensor Encode(Tensor x, Tensor valid, SequenceBatch batch)
+    {
+        using var buckets = TimeBuckets.Compute(batch.QueryTimestamps, batch.Timestamps, Config.TimeBuckets);
+        for (int i = 0; i < _layers.Count; i++)
+        {
+            using var rab = _biases[i].forward(buckets);
+            x = _layers[i].forward(x, rab, valid);
+        }
+        return x;
+    }
+}

@@ -1,0 +1,79 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace GenRec.Model;
+
+/// <summary>
+/// One HSTU layer (Zhai et al. 2024, eqs. 1–3):
+/// U, V, Q, K = split(SiLU(LN(X) · W_uvqk));
+/// A = SiLU(Q Kᵀ + rab) / N under a causal mask, no softmax;
+/// Y = X + W_o · Dropout(U ⊙ LN(A V)) + b_o.
+/// </summary>
+public sealed class HstuLayer : nn.Module<Tensor, Tensor, Tensor, Tensor>
+{
+    private readonly int _heads, _qk, _v, _n;
+    private readonly double _attnDropout;
+    private readonly Parameter _uvqk;
+    private readonly Linear _o;
+    private readonly Dropout _dropout;
+
+    /// <summary>Creates a layer of width <paramref name="dim"/> with <paramref name="heads"/> heads.</summary>
+    public HstuLayer(int dim, int heads, int qkDim, int vDim, int paddedLength, double dropout, double attentionDropout)
+        : base(nameof(HstuLayer))
+    {
+        _heads = heads; _qk = qkDim; _v = vDim; _n = paddedLength; _attnDropout = attentionDropout;
+        _uvqk = new Parameter(empty(dim, 2 * heads * vDim + 2 * heads * qkDim));
+        _o = nn.Linear(heads * vDim, dim);
+        _dropout = nn.Dropout(dropout);
+        using (no_grad())
+        {
+            nn.init.normal_(_uvqk, 0, 0.02);
+            nn.init.xavier_uniform_(_o.weight!);
+        }
+        RegisterComponents();
+    }
+
+    /// <summary>The packed projection W_uvqk, D × (2·H·d_v + 2·H·d_qk).</summary>
+    public Parameter Uvqk => _uvqk;
+
+    /// <summary>The output projection W_o, b_o.</summary>
+    public Linear Output => _o;
+
+    /// <summary>
+    /// x: [B, L, D]; rab: [B, L, L] (or broadcastable); valid: [B, L, 1] float mask of non-padding positions.
+    /// Returns [B, L, D] with padding rows zeroed.
+    /// </summary>
+    public override Tensor forward(Tensor x, Tensor rab, Tensor valid)
+    {
+        using var scope = NewDisposeScope();
+        long b = x.shape[0], l = x.shape[1];
+        var normed = nn.functional.layer_norm(x, [x.shape[2]], eps: 1e-6);
+        var uvqk = nn.functional.silu(normed.matmul(_uvqk));
+        var parts = uvqk.split([_heads * _v, _heads * _v, _heads * _qk, _heads * _qk], dim: -1);
+        var u = parts[0];
+        var v = parts[1].view(b, l, _heads, _v).transpose(1, 2);
+        var q = parts[2].view(b, l, _heads, _qk).transpose(1, 2);
+        var k = parts[3].view(b, l, _heads, _qk).transpose(1, 2);
+        var attn = PointwiseAttentionWeights(q, k, rab.unsqueeze(1), _n);
+        if (_attnDropout > 0) attn = nn.functional.dropout(attn, _attnDropout, training);
+        var o = attn.matmul(v).transpose(1, 2).reshape(b, l, _heads * _v);
+        var gated = u * nn.functional.layer_norm(o, [_heads * _v], eps: 1e-6);
+        var y = x + _o.forward(_dropout.forward(gated));
+        return (y * valid).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// HSTU's pointwise aggregated attention weights: SiLU(Q Kᵀ + rab) / N with the causal mask (key j ≤ query i).
+    /// q, k: [B, H, L, d]; rab broadcastable to [B, H, L, L]. No 1/√d scaling and no softmax, as in the paper.
+    /// </summary>
+    public static Tensor PointwiseAttentionWeights(Tensor q, Tensor k, Tensor rab, int n)
+    {
+        using var scope = NewDisposeScope();
+        long l = q.shape[2];
+        var scores = q.matmul(k.transpose(-2, -1)) + rab;
+        var causal = ones(l, l, dtype: ScalarType.Bool, device: q.device).tril();
+        var a = nn.functional.silu(scores).div(n).masked_fill(causal.logical_not(), 0.0);
+        return a.MoveToOuterDisposeScope();
+    }
+}

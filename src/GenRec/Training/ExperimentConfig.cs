@@ -1,0 +1,101 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using GenRec.Model;
+
+namespace GenRec.Training;
+
+/// <summary>
+/// One experiment: the model and how to train it. Stored as JSON (<c>configs/**.json</c>) and inside every checkpoint.
+/// Any value can be overridden with a dotted path, for example <c>model.numLayers=4</c> or <c>training.epochs=10</c>.
+/// </summary>
+public sealed record ExperimentConfig
+{
+    /// <summary>JSON options: camelCase, comments allowed, unknown fields rejected (a typo must not be ignored).</summary>
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+        WriteIndented = true,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        NumberHandling = JsonNumberHandling.AllowReadingFromString,
+    };
+
+    /// <summary>A free-form name for reports.</summary>
+    public string Name { get; init; } = "experiment";
+
+    /// <summary>The architecture.</summary>
+    public ModelConfig Model { get; init; } = new();
+
+    /// <summary>The optimisation settings.</summary>
+    public TrainingConfig Training { get; init; } = new();
+
+    /// <summary>Validates both parts.</summary>
+    public void Validate()
+    {
+        Model.Validate();
+        Training.Validate();
+    }
+
+    /// <summary>Reads a config file, applies <c>path=value</c> overrides, validates; errors name the file and field.</summary>
+    public static ExperimentConfig Load(string? path, IEnumerable<string>? overrides = null)
+    {
+        JsonNode root;
+        if (path is null) root = JsonSerializer.SerializeToNode(new ExperimentConfig(), Json)!;
+        else
+        {
+            if (!File.Exists(path)) throw new FileNotFoundException($"{path}: config file not found.", path);
+            try { root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }) ?? new JsonObject(); }
+            catch (JsonException e) { throw new ArgumentException($"{path}: invalid JSON at line {e.LineNumber + 1}: {e.Message}", e); }
+        }
+        foreach (var o in overrides ?? []) Apply(root, o);
+        ExperimentConfig config;
+        try { config = root.Deserialize<ExperimentConfig>(Json) ?? new ExperimentConfig(); }
+        catch (JsonException e) { throw new ArgumentException($"{path ?? "config"}: {e.Message}", e); }
+        config.Validate();
+        return config;
+    }
+
+    /// <summary>Parses the JSON of a config (as stored in checkpoints).</summary>
+    public static ExperimentConfig FromJson(string json) => JsonSerializer.Deserialize<ExperimentConfig>(json, Json) ?? throw new ArgumentException("empty config JSON.");
+
+    /// <summary>Serialises to indented JSON.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    /// <summary>Applies one <c>a.b.c=value</c> override to a JSON tree (numbers, booleans and strings).</summary>
+    public static void Apply(JsonNode root, string assignment)
+    {
+        int eq = assignment.IndexOf('=');
+        if (eq <= 0) throw new ArgumentException($"--set {assignment}: expected path=value, for example model.numLayers=4.");
+        var path = assignment[..eq].Trim().Split('.');
+        var raw = assignment[(eq + 1)..].Trim();
+        JsonNode node = root;
+        for (int i = 0; i < path.Length - 1; i++)
+        {
+            var key = Find(node, path[i], assignment);
+            node = node[key] ??= new JsonObject();
+        }
+        var leaf = Find(node, path[^1], assignment);
+        JsonNode value = double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out double d)
+            ? (d == Math.Floor(d) && Math.Abs(d) < 1e15 && !raw.Contains('.') && !raw.Contains('e', StringComparison.OrdinalIgnoreCase) ? JsonValue.Create((long)d) : JsonValue.Create(d))
+            : bool.TryParse(raw, out bool b) ? JsonValue.Create(b) : JsonValue.Create(raw);
+        node[leaf] = value;
+    }
+
+    private static string Find(JsonNode node, string key, string assignment)
+    {
+        if (node is not JsonObject obj) throw new ArgumentException($"--set {assignment}: '{key}' is not inside an object.");
+        var match = obj.Select(kv => kv.Key).FirstOrDefault(k => string.Equals(k, key, StringComparison.OrdinalIgnoreCase));
+        if (match is not null) return match;
+        // Allow fields the file leaves at their default: check they exist on the type.
+        var known = JsonSerializer.SerializeToNode(new ExperimentConfig(), Json)!;
+        bool exists = Contains(known, key);
+        if (!exists) throw new ArgumentException($"--set {assignment}: unknown field '{key}'.");
+        return JsonNamingPolicy.CamelCase.ConvertName(key);
+    }
+
+    private static bool Contains(JsonNode node, string key) =>
+        node is JsonObject o && o.Any(kv => string.Equals(kv.Key, key, StringComparison.OrdinalIgnoreCase) || (kv.Value is not null && Contains(kv.Value, key)));
+}

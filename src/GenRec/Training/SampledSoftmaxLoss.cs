@@ -1,0 +1,31 @@
+using static TorchSharp.torch;
+
+namespace GenRec.Training;
+
+/// <summary>
+/// Sampled softmax over the item corpus: for each supervised position, the target's cosine logit against R sampled
+/// negatives' logits, all divided by τ; a negative that equals the target gets logit −5e4 (it must not count as negative).
+/// Loss = −log softmax(target), averaged over positions.
+/// </summary>
+public static class SampledSoftmaxLoss
+{
+    /// <summary>The logit given to a sampled negative that is the target itself.</summary>
+    public const double CollisionLogit = -5e4;
+
+    /// <summary>
+    /// users: [P, D] L2-normalised; targets: [P] item ids; negatives: [P, R] item ids; itemTable: [V, D] L2-normalised
+    /// item embeddings indexed by id. Returns the scalar mean loss.
+    /// </summary>
+    public static Tensor Compute(Tensor users, Tensor targets, Tensor negatives, Tensor itemTable, double temperature)
+    {
+        using var scope = NewDisposeScope();
+        var pos = (users * itemTable.index_select(0, targets)).sum(-1, keepdim: true);                  // [P, 1]
+        var negEmb = itemTable.index_select(0, negatives.flatten()).view(negatives.shape[0], negatives.shape[1], -1); // [P, R, D]
+        var neg = negEmb.bmm(users.unsqueeze(-1)).squeeze(-1);                                           // [P, R]
+        var logits = cat([pos, neg], 1).div(temperature);
+        var collide = cat([zeros_like(targets, dtype: ScalarType.Bool).unsqueeze(1), negatives.eq(targets.unsqueeze(1))], 1);
+        logits = logits.masked_fill(collide, CollisionLogit);
+        var loss = -logits.log_softmax(1).select(1, 0).mean();
+        return loss.MoveToOuterDisposeScope();
+    }
+}

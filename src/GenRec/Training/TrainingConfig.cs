@@ -1,0 +1,64 @@
+namespace GenRec.Training;
+
+/// <summary>Optimisation and evaluation settings. Defaults are the paper's ML-1M settings.</summary>
+public sealed record TrainingConfig
+{
+    /// <summary>Passes over the training users.</summary>
+    public int Epochs { get; init; } = 101;
+
+    /// <summary>Users per step.</summary>
+    public int BatchSize { get; init; } = 128;
+
+    /// <summary>AdamW learning rate.</summary>
+    public double LearningRate { get; init; } = 1e-3;
+
+    /// <summary>AdamW β1.</summary>
+    public double Beta1 { get; init; } = 0.9;
+
+    /// <summary>AdamW β2.</summary>
+    public double Beta2 { get; init; } = 0.98;
+
+    /// <summary>AdamW decoupled weight decay.</summary>
+    public double WeightDecay { get; init; } = 0.0;
+
+    /// <summary>Negatives per supervised position R, drawn uniformly from the whole corpus, independently per position.</summary>
+    public int NumNegatives { get; init; } = 128;
+
+    /// <summary>Softmax temperature τ applied to cosine similarities.</summary>
+    public double Temperature { get; init; } = 0.05;
+
+    /// <summary>Seed for initialisation, shuffling, dropout and negatives.</summary>
+    public int Seed { get; init; } = 42;
+
+    /// <summary>Evaluate every this many epochs (the last epoch always is); 0 evaluates only at the end.</summary>
+    public int EvalEvery { get; init; } = 1;
+
+    /// <summary>Users per evaluation batch.</summary>
+    public int EvalBatchSize { get; init; } = 256;
+
+    /// <summary><c>test</c> (hold out the last item) or <c>validation</c> (hold out the second-to-last).</summary>
+    public string Split { get; init; } = "test";
+
+    /// <summary>Checks the values and throws a message naming the field.</summary>
+    public void Validate()
+    {
+        if (Epochs < 1) throw new ArgumentException($"training.epochs is {Epochs}; expected a positive integer.");
+        if (BatchSize < 1) throw new ArgumentException($"training.batchSize is {BatchSize}; expected a positive integer.");
+        if (!(LearningRate > 0)) throw new ArgumentException($"training.learningRate is {LearningRate}; expected a positive number.");
+        if (Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1) throw new ArgumentException("training.beta1 and training.beta2 must lie in [0, 1).");
+        if (WeightDecay < 0) throw new ArgumentException($"training.weightDecay is {WeightDecay}; expected ≥ 0.");
+        if (NumNegatives < 1) throw new ArgumentException($"training.numNegatives is {NumNegatives}; expected a positive integer.");
+        if (!(Temperature > 0)) throw new ArgumentException($"training.temperature is {Temperature}; expected a positive number.");
+        if (EvalEvery < 0) throw new ArgumentException($"training.evalEvery is {EvalEvery}; expected ≥ 0.");
+        if (EvalBatchSize < 1) throw new ArgumentException($"training.evalBatchSize is {EvalBatchSize}; expected a positive integer.");
+        ParseSplit(Split);
+    }
+
+    /// <summary>Parses <see cref="Split"/>.</summary>
+    public static Data.EvalSplit ParseSplit(string split) => split.ToLowerInvariant() switch
+    {
+        "test" => Data.EvalSplit.Test,
+        "validation" or "valid" or "val" => Data.EvalSplit.Validation,
+        _ => throw new ArgumentException($"training.split is '{split}'; expected test or validation."),
+    };
+}
