@@ -1,0 +1,66 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using GenRec.Data;
+using GenRec.Evaluation;
+using GenRec.Native;
+using Spectre.Console;
+using static TorchSharp.torch;
+
+namespace GenRec.Cli;
+
+/// <summary>What every command shares: error reporting, output, device set-up.</summary>
+internal static class Cli
+{
+    /// <summary>Progress and notes go to standard error, so that standard output stays clean for --json.</summary>
+    public static readonly IAnsiConsole Err = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = false,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    /// <summary>Runs a command; expected failures print one clear line and exit 1, never a stack trace.</summary>
+    public static int Run(Func<int> body)
+    {
+        CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+        try { return body(); }
+        catch (Exception e) when (e is DataLoadException or ArgumentException or FileNotFoundException or InvalidDataException
+                                      or InvalidOperationException or NotSupportedException or DirectoryNotFoundException or IOException)
+        {
+            Console.Error.WriteLine($"genrec: error: {e.Message}");
+            return 1;
+        }
+    }
+
+    public static Device Setup(string device, int threads)
+    {
+        TorchRuntime.SetThreads(threads);
+        return TorchRuntime.ParseDevice(device);
+    }
+
+    public static void PrintJson(object value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, Json));
+
+    public static void Note(string text) => Err.MarkupLineInterpolated($"[grey]{text}[/]");
+
+    public static InteractionDataset LoadData(string path, bool quiet)
+    {
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var data = DatasetReader.Read(path);
+        if (!quiet) Note($"read {data.Name}: {data.Users.Count:N0} users, {data.Corpus.Length:N0} items, {data.NumEvents:N0} events in {sw.Elapsed.TotalSeconds:F1}s");
+        return data;
+    }
+
+    public static Table MetricsTable(params (string Name, RetrievalMetrics M)[] rows)
+    {
+        var t = new Table().AddColumns("model", "HR@10", "NDCG@10", "HR@50", "NDCG@50", "HR@200", "NDCG@200", "MRR");
+        foreach (var (name, m) in rows)
+            t.AddRow(name, F(m.Hr10), F(m.Ndcg10), F(m.Hr50), F(m.Ndcg50), F(m.Hr200), F(m.Ndcg200), F(m.Mrr));
+        return t;
+        static string F(double v) => v.ToString("F4", CultureInfo.InvariantCulture);
+    }
+}

@@ -1,0 +1,49 @@
+using System.CommandLine;
+using GenRec.Data;
+using GenRec.Evaluation;
+using GenRec.Training;
+
+namespace GenRec.Cli.Commands;
+
+/// <summary><c>genrec eval</c>: full-corpus HR / NDCG / MRR of a checkpoint, beside the most-popular baseline.</summary>
+internal static class EvalCommand
+{
+    public static Command Create()
+    {
+        var ckpt = Options.Checkpoint();
+        var data = Options.Data();
+        var split = new Option<string?>("--split") { Description = "test (last item) or validation (second-to-last); default: the checkpoint's." };
+        var json = Options.Json();
+        var device = Options.Device();
+        var threads = Options.Threads();
+        var cmd = new Command("eval", "Evaluate a checkpoint on the leave-one-out split over the full item corpus (HR, NDCG at 10/50/200, MRR).")
+        {
+            ckpt, data, split, device, threads, json,
+        };
+        cmd.SetAction(r => Cli.Run(() =>
+        {
+            bool asJson = r.GetValue(json);
+            var dev = Cli.Setup(r.GetValue(device)!, r.GetValue(threads));
+            var (info, model) = Checkpoint.Load(r.GetValue(ckpt)!, dev);
+            using var _ = model;
+            var dataset = Cli.LoadData(r.GetValue(data)!, asJson);
+            if (dataset.ItemTableSize > info.ItemTableSize)
+                throw new ArgumentException($"{dataset.Name} has item ids up to {dataset.ItemTableSize - 1}, but the checkpoint's table holds ids below {info.ItemTableSize}: it was trained on other data ({info.Dataset}).");
+            var which = TrainingConfig.ParseSplit(r.GetValue(split) ?? info.Config.Training.Split);
+            var loo = LeaveOneOutSplit.Create(dataset, info.Config.Model.MaxLength, which);
+            foreach (var note in loo.Notes) Cli.Note("note: " + note);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var metrics = Evaluator.Evaluate(model, loo.Eval, dataset.Corpus, dev, info.Config.Training.EvalBatchSize);
+            double secs = clock.Elapsed.TotalSeconds;
+            var pop = PopularityBaseline.Evaluate(loo.Eval, dataset.Corpus, PopularityBaseline.Counts(loo.Train));
+            if (asJson) Cli.PrintJson(new { checkpoint = r.GetValue(ckpt), dataset = dataset.Name, split = which.ToString().ToLowerInvariant(), epoch = info.Epoch, evalSeconds = secs, metrics, popularity = pop });
+            else
+            {
+                Spectre.Console.AnsiConsole.Write(Cli.MetricsTable(($"{info.Config.Name} (epoch {info.Epoch})", metrics), ("most popular", pop)));
+                Console.WriteLine($"{metrics.Users:N0} users, {dataset.Corpus.Length:N0} items, {which.ToString().ToLowerInvariant()} split, {secs:F1}s");
+            }
+            return 0;
+        }));
+        return cmd;
+    }
+}

@@ -1,0 +1,17 @@
+using System.CommandLine;
+
+namespace GenRec.Cli.Commands;
+
+/// <summary>Options several commands share.</summary>
+internal static class Options
+{
+    public static Option<bool> Json() => new("--json") { Description = "Print the results as one JSON object on standard output (progress and notes go to standard error)." };
+
+    public static Option<string> Device() => new("--device") { Description = "cpu or cuda[:N].", DefaultValueFactory = _ => "cpu" };
+
+    public static Option<int> Threads() => new("--threads") { Description = "CPU threads for tensor math; 0 = all cores.", DefaultValueFactory = _ => 0 };
+
+    public static Option<string> Data(bool required = true) => new("--data") { Description = "Dataset folder (MovieLens-1M, -20M/latest, -100K) or a user,item,rating,timestamp CSV.", Required = required };
+
+    public static Option<string> Checkpoint() => new("--checkpoint") { Description = "A checkpoint.ckpt written by genrec train.", Required = true };
+}

@@ -1,0 +1,63 @@
+using System.CommandLine;
+using GenRec.Inference;
+using GenRec.Training;
+using Spectre.Console;
+
+namespace GenRec.Cli.Commands;
+
+/// <summary><c>genrec recommend</c>: top-K items for one user from their whole history.</summary>
+internal static class RecommendCommand
+{
+    public static Command Create()
+    {
+        var ckpt = Options.Checkpoint();
+        var data = Options.Data();
+        var user = new Option<long>("--user") { Description = "User id as in the dataset.", Required = true };
+        var k = new Option<int>("--k") { Description = "How many items.", DefaultValueFactory = _ => 10 };
+        var json = Options.Json();
+        var device = Options.Device();
+        var threads = Options.Threads();
+        var cmd = new Command("recommend", "Recommend the top K unseen items for a user (titles where the dataset has them).")
+        {
+            ckpt, data, user, k, device, threads, json,
+        };
+        cmd.SetAction(r => Cli.Run(() =>
+        {
+            bool asJson = r.GetValue(json);
+            int topK = r.GetValue(k);
+            if (topK < 1) throw new ArgumentException($"--k {topK}: expected a positive number.");
+            var dev = Cli.Setup(r.GetValue(device)!, r.GetValue(threads));
+            var (info, model) = Checkpoint.Load(r.GetValue(ckpt)!, dev);
+            using var _ = model;
+            var dataset = Cli.LoadData(r.GetValue(data)!, asJson);
+            long id = r.GetValue(user);
+            var seq = dataset.FindUser(id) ?? throw new ArgumentException($"--user {id}: no such user in {dataset.Name}.");
+            var known = dataset.Corpus.Where(c => c < info.ItemTableSize).ToArray();
+            using var rec = new Recommender(model, known, dev);
+            var items = rec.Recommend(seq.Items, seq.Timestamps, topK);
+            Print(dataset, seq, items, asJson);
+            return 0;
+        }));
+        return cmd;
+    }
+
+    internal static void Print(Data.InteractionDataset dataset, Data.UserSequence seq, IReadOnlyList<(long Item, float Score)> items, bool asJson)
+    {
+        if (asJson)
+        {
+            Cli.PrintJson(new
+            {
+                user = seq.UserId,
+                recent = seq.Items.TakeLast(5).Select(i => new { item = i, title = dataset.Describe(i) }),
+                recommendations = items.Select((x, n) => new { rank = n + 1, item = x.Item, score = x.Score, title = dataset.Describe(x.Item) }),
+            });
+            return;
+        }
+        Console.WriteLine($"user {seq.UserId}: {seq.Length} events; most recent:");
+        foreach (var i in seq.Items.TakeLast(5)) Console.WriteLine($"    {dataset.Describe(i)}");
+        var t = new Spectre.Console.Table().AddColumns("#", "item", "score", "title");
+        int rank = 1;
+        foreach (var (item, score) in items) t.AddRow($"{rank++}", $"{item}", $"{score:F3}", Spectre.Console.Markup.Escape(dataset.Describe(item)));
+        Spectre.Console.AnsiConsole.Write(t);
+    }
+}

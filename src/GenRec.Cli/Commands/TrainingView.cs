@@ -1,0 +1,46 @@
+using GenRec.Training;
+using Spectre.Console;
+
+namespace GenRec.Cli.Commands;
+
+/// <summary>Runs a trainer under a progress bar (step, loss, steps/s, ETA) and prints one line per epoch.</summary>
+internal static class TrainingView
+{
+    public static IReadOnlyList<EpochResult> Run(Trainer trainer, bool json)
+    {
+        IReadOnlyList<EpochResult> results = [];
+        trainer.EpochCompleted = r =>
+        {
+            var line = $"epoch {r.Epoch,3}  loss {r.TrainLoss:F4}  {r.TrainSeconds:F1}s  {r.TokensPerSecond:N0} tok/s";
+            if (r.Metrics is { } m) line += $"  HR@10 {m.Hr10:F4}  NDCG@10 {m.Ndcg10:F4}  HR@200 {m.Hr200:F4}  MRR {m.Mrr:F4}  (eval {r.EvalSeconds:F1}s)";
+            if (json) Cli.Err.WriteLine(line); else Console.Out.WriteLine(line);
+        };
+        if (!Cli.Err.Profile.Capabilities.Interactive)
+        {
+            // No terminal (CI, a log file): per-epoch lines are the progress.
+            return trainer.Run();
+        }
+        Cli.Err.Progress()
+            .AutoClear(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Start(ctx =>
+            {
+                ProgressTask? task = null;
+                trainer.Progress = new Reporter(p =>
+                {
+                    task ??= ctx.AddTask("training", maxValue: (double)p.Epochs * Math.Max(p.Steps, 1));
+                    if (p.Phase == "eval") { task.Description = $"epoch {p.Epoch}/{p.Epochs} evaluating"; return; }
+                    task.MaxValue = (double)p.Epochs * p.Steps;
+                    task.Value = (double)(p.Epoch - 1) * p.Steps + p.Step;
+                    task.Description = $"epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.Steps} loss {p.Loss:F4} {p.StepsPerSecond:F2} steps/s";
+                });
+                results = trainer.Run();
+            });
+        return results;
+    }
+
+    private sealed class Reporter(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+}

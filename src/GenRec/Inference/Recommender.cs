@@ -1,0 +1,53 @@
+using GenRec.Data;
+using GenRec.Model;
+using static TorchSharp.torch;
+
+namespace GenRec.Inference;
+
+/// <summary>
+/// Serves a trained retrieval model: the user embedding at the next-to-predict position against every item of the
+/// corpus, exact inner-product top-K, items already in the history excluded.
+/// </summary>
+public sealed class Recommender : IDisposable
+{
+    private readonly SequenceEncoder _model;
+    private readonly long[] _corpus;
+    private readonly Tensor _items;
+    private readonly Device _device;
+
+    /// <summary>Precomputes the normalised embeddings of <paramref name="corpus"/>.</summary>
+    public Recommender(SequenceEncoder model, long[] corpus, Device device)
+    {
+        _model = model;
+        _corpus = corpus;
+        _device = device;
+        model.eval();
+        using var _ = no_grad();
+        using var ids = tensor(corpus, device: device);
+        _items = model.NormalizedItems(ids);
+    }
+
+    /// <summary>Top-<paramref name="k"/> (item, cosine score) for a history, best first. The query time defaults to the last event's.</summary>
+    public IReadOnlyList<(long Item, float Score)> Recommend(long[] history, long[] timestamps, int k, long? queryTime = null, bool excludeHistory = true)
+    {
+        if (history.Length == 0) throw new ArgumentException("the history is empty: nothing to recommend from.", nameof(history));
+        if (k < 1) throw new ArgumentOutOfRangeException(nameof(k), k, "k must be at least 1.");
+        int max = _model.Config.MaxLength;
+        if (history.Length > max) { history = history[^max..]; timestamps = timestamps[^max..]; }
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        using var batch = SequenceBatch.Create([history], [timestamps], [queryTime ?? timestamps[^1]], _device);
+        var user = Evaluation.Evaluator.LastPosition(_model.forward(batch), batch.Lengths);
+        var scores = user.matmul(_items.t()).squeeze(0).cpu().data<float>().ToArray();
+        var seen = excludeHistory ? history.ToHashSet() : [];
+        return Enumerable.Range(0, _corpus.Length)
+            .Where(c => !seen.Contains(_corpus[c]))
+            .OrderByDescending(c => scores[c])
+            .Take(k)
+            .Select(c => (_corpus[c], scores[c]))
+            .ToList();
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _items.Dispose();
+}

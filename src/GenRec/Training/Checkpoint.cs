@@ -1,0 +1,110 @@
+using System.Text;
+using System.Text.Json;
+using GenRec.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GenRec.Training;
+
+/// <summary>
+/// A trained model with everything needed to use it again: the experiment config, the item table size, the
+/// dataset it was trained on, the epoch and its metrics, then the weights. Layout: magic <c>GENREC1\n</c>,
+/// a little-endian int32 length, that many bytes of UTF-8 JSON header, then TorchSharp's state dict.
+/// Written to a temporary file and renamed, so a crash never leaves half a checkpoint.
+/// </summary>
+public sealed record Checkpoint
+{
+    private static readonly byte[] Magic = "GENREC1\n"u8.ToArray();
+
+    /// <summary>The experiment config.</summary>
+    public required ExperimentConfig Config { get; init; }
+
+    /// <summary>Rows in the item table (largest raw item id + 1).</summary>
+    public required long ItemTableSize { get; init; }
+
+    /// <summary>Name of the dataset trained on.</summary>
+    public string Dataset { get; init; } = "";
+
+    /// <summary>Epochs completed.</summary>
+    public int Epoch { get; init; }
+
+    /// <summary>Metrics of the last evaluation, if any.</summary>
+    public Evaluation.RetrievalMetrics? Metrics { get; init; }
+
+    /// <summary>Writes the header and the model's weights to <paramref name="path"/> atomically.</summary>
+    public void Save(string path, SequenceEncoder model)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(dir);
+        var tmp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
+        try
+        {
+            using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write))
+            using (var w = new BinaryWriter(fs))
+            {
+                var header = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(this, ExperimentConfig.Json));
+                w.Write(Magic);
+                w.Write(header.Length);
+                w.Write(header);
+                model.save(w);
+                w.Flush();
+                fs.Flush(flushToDisk: true);
+            }
+            File.Move(tmp, path, overwrite: true);
+        }
+        catch
+        {
+            if (File.Exists(tmp)) File.Delete(tmp);
+            throw;
+        }
+    }
+
+    /// <summary>Reads the header only (cheap: no weights).</summary>
+    public static Checkpoint ReadHeader(string path)
+    {
+        using var fs = OpenChecked(path);
+        using var r = new BinaryReader(fs);
+        return ReadHeader(path, r);
+    }
+
+    /// <summary>Reads a checkpoint and rebuilds its model on <paramref name="device"/>, in eval mode.</summary>
+    public static (Checkpoint Info, SequenceEncoder Model) Load(string path, Device device)
+    {
+        using var fs = OpenChecked(path);
+        using var r = new BinaryReader(fs);
+        var info = ReadHeader(path, r);
+        var model = SequenceEncoder.Create(info.Config.Model, info.ItemTableSize);
+        try { model.load(r); }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            model.Dispose();
+            throw new InvalidDataException($"{path}: the weights could not be read ({e.Message}); the file is damaged or from another model.", e);
+        }
+        model.to(device);
+        model.eval();
+        return (info, model);
+    }
+
+    private static FileStream OpenChecked(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: checkpoint not found.", path);
+        return new FileStream(path, FileMode.Open, FileAccess.Read);
+    }
+
+    private static Checkpoint ReadHeader(string path, BinaryReader r)
+    {
+        var magic = r.ReadBytes(Magic.Length);
+        if (!magic.AsSpan().SequenceEqual(Magic)) throw new InvalidDataException($"{path}: not a GenRec checkpoint (bad magic).");
+        int n = r.ReadInt32();
+        if (n <= 0 || n > 16 << 20) throw new InvalidDataException($"{path}: damaged checkpoint header (length {n}).");
+        var bytes = r.ReadBytes(n);
+        if (bytes.Length != n) throw new InvalidDataException($"{path}: truncated checkpoint header.");
+        try
+        {
+            var info = JsonSerializer.Deserialize<Checkpoint>(bytes, ExperimentConfig.Json) ?? throw new InvalidDataException($"{path}: empty checkpoint header.");
+            info.Config.Validate();
+            return info;
+        }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: damaged checkpoint header: {e.Message}", e); }
+    }
+}

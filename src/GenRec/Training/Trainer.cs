@@ -1,0 +1,186 @@
+using System.Diagnostics;
+using System.Text.Json;
+using GenRec.Data;
+using GenRec.Evaluation;
+using GenRec.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GenRec.Training;
+
+/// <summary>
+/// Generative retrieval training: next-item prediction at every position of each user's sequence, sampled softmax
+/// over the whole corpus, AdamW. Evaluates on the leave-one-out split every <see cref="TrainingConfig.EvalEvery"/> epochs,
+/// and, given a run folder, appends each epoch to <c>metrics.jsonl</c>, saves <c>checkpoint.ckpt</c> and draws <c>curves.png</c>.
+/// </summary>
+public sealed class Trainer : IDisposable
+{
+    private readonly ExperimentConfig _config;
+    private readonly InteractionDataset _data;
+    private readonly Device _device;
+    private readonly optim.Optimizer _optimizer;
+    private readonly Tensor _corpus;
+
+    /// <summary>Builds the split, the model (seeded) and the optimiser.</summary>
+    public Trainer(ExperimentConfig config, InteractionDataset data, Device device)
+    {
+        config.Validate();
+        _config = config;
+        _data = data;
+        _device = device;
+        Split = LeaveOneOutSplit.Create(data, config.Model.MaxLength, TrainingConfig.ParseSplit(config.Training.Split));
+        manual_seed(config.Training.Seed);
+        Model = SequenceEncoder.Create(config.Model, data.ItemTableSize);
+        Model.to(device);
+        var t = config.Training;
+        _optimizer = optim.AdamW(Model.parameters(), t.LearningRate, t.Beta1, t.Beta2, weight_decay: t.WeightDecay);
+        _corpus = tensor(data.Corpus, device: device);
+    }
+
+    /// <summary>The model being trained.</summary>
+    public SequenceEncoder Model { get; }
+
+    /// <summary>The leave-one-out split used.</summary>
+    public LeaveOneOutSplit Split { get; }
+
+    /// <summary>Where to write metrics.jsonl, checkpoint.ckpt and curves.png; null writes nothing.</summary>
+    public string? RunDirectory { get; init; }
+
+    /// <summary>Receives a report after every step.</summary>
+    public IProgress<TrainingProgress>? Progress { get; set; }
+
+    /// <summary>Called after every epoch (after evaluation and saving).</summary>
+    public Action<EpochResult>? EpochCompleted { get; set; }
+
+    /// <summary>Epochs completed so far.</summary>
+    public List<EpochResult> History { get; } = [];
+
+    /// <summary>Runs all epochs (or until cancelled, after the current step) and returns the per-epoch results.</summary>
+    public IReadOnlyList<EpochResult> Run(CancellationToken cancel = default)
+    {
+        var t = _config.Training;
+        if (RunDirectory is not null)
+        {
+            Directory.CreateDirectory(RunDirectory);
+            File.WriteAllText(Path.Combine(RunDirectory, "config.json"), _config.ToJson());
+        }
+        for (int epoch = 1; epoch <= t.Epochs && !cancel.IsCancellationRequested; epoch++)
+        {
+            var result = TrainEpoch(epoch, cancel);
+            bool evaluate = epoch == t.Epochs || (t.EvalEvery > 0 && epoch % t.EvalEvery == 0);
+            if (evaluate)
+            {
+                Progress?.Report(new TrainingProgress(epoch, t.Epochs, 0, 0, result.TrainLoss, 0, "eval"));
+                var sw = Stopwatch.StartNew();
+                var metrics = Evaluator.Evaluate(Model, Split.Eval, _data.Corpus, _device, t.EvalBatchSize);
+                result = result with { Metrics = metrics, EvalSeconds = sw.Elapsed.TotalSeconds };
+            }
+            result = result with { PeakMemoryMiB = PeakMemoryMiB() };
+            History.Add(result);
+            if (RunDirectory is not null) Persist(result);
+            EpochCompleted?.Invoke(result);
+        }
+        return History;
+    }
+
+    /// <summary>Peak resident set size of this process in MiB (VmHWM).</summary>
+    public static double PeakMemoryMiB()
+    {
+        using var p = Process.GetCurrentProcess();
+        return p.PeakWorkingSet64 / (1024.0 * 1024.0);
+    }
+
+    private EpochResult TrainEpoch(int epoch, CancellationToken cancel)
+    {
+        var t = _config.Training;
+        Model.train();
+        var order = Split.Train.ToArray();
+        new Random(HashCode.Combine(t.Seed, epoch)).Shuffle(order);
+        int steps = (order.Length + t.BatchSize - 1) / t.BatchSize;
+        double lossSum = 0;
+        long tokens = 0;
+        var stepTimes = new List<double>(steps);
+        var epochClock = Stopwatch.StartNew();
+        int done = 0;
+        for (int s = 0; s < steps && !cancel.IsCancellationRequested; s++)
+        {
+            var stepClock = Stopwatch.StartNew();
+            var chunk = order.AsSpan(s * t.BatchSize, Math.Min(t.BatchSize, order.Length - s * t.BatchSize)).ToArray();
+            double loss = Step(chunk, out long stepTokens);
+            lossSum += loss;
+            tokens += stepTokens;
+            done++;
+            stepTimes.Add(stepClock.Elapsed.TotalSeconds);
+            Progress?.Report(new TrainingProgress(epoch, t.Epochs, s + 1, steps, lossSum / done, done / epochClock.Elapsed.TotalSeconds));
+        }
+        double secs = epochClock.Elapsed.TotalSeconds;
+        stepTimes.Sort();
+        return new EpochResult
+        {
+            Epoch = epoch,
+            TrainLoss = done > 0 ? lossSum / done : double.NaN,
+            Steps = done,
+            TrainSeconds = secs,
+            MedianStepSeconds = stepTimes.Count > 0 ? stepTimes[stepTimes.Count / 2] : 0,
+            TokensPerSecond = tokens / Math.Max(secs, 1e-9),
+        };
+    }
+
+    /// <summary>One optimisation step on a batch of training sequences; returns the loss.</summary>
+    private double Step(TrainingSequence[] chunk, out long tokens)
+    {
+        var t = _config.Training;
+        using var scope = NewDisposeScope();
+        using var batch = SequenceBatch.Create(chunk.Select(c => c.Items).ToList(), chunk.Select(c => c.Timestamps).ToList(), null, _device);
+        tokens = batch.Lengths.Sum();
+
+        // Supervised positions: every i with a next item (i < length − 1); the target is item i + 1.
+        int width = batch.Width;
+        var positions = new List<long>();
+        var targets = new List<long>();
+        for (int r = 0; r < chunk.Length; r++)
+            for (int i = 0; i + 1 < chunk[r].Items.Length; i++)
+            {
+                positions.Add((long)r * width + i);
+                targets.Add(chunk[r].Items[i + 1]);
+            }
+
+        var userEmb = Model.forward(batch);
+        var users = userEmb.view(-1, userEmb.shape[2]).index_select(0, tensor(positions.ToArray(), device: _device));
+        var targetIds = tensor(targets.ToArray(), device: _device);
+        var negatives = _corpus.index_select(0, randint(0, _corpus.shape[0], [targets.Count, t.NumNegatives], dtype: ScalarType.Int64, device: _device).flatten())
+            .view(targets.Count, t.NumNegatives);
+        var loss = SampledSoftmaxLoss.Compute(users, targetIds, negatives, Model.NormalizedItemTable(), t.Temperature);
+        _optimizer.zero_grad();
+        loss.backward();
+        _optimizer.step();
+        double value = loss.item<float>();
+        if (!double.IsFinite(value)) throw new InvalidOperationException($"training loss became {value}; lower training.learningRate.");
+        return value;
+    }
+
+    private void Persist(EpochResult result)
+    {
+        var dir = RunDirectory!;
+        File.AppendAllText(Path.Combine(dir, "metrics.jsonl"), JsonSerializer.Serialize(result, MetricsJson) + "\n");
+        new Checkpoint
+        {
+            Config = _config,
+            ItemTableSize = _data.ItemTableSize,
+            Dataset = _data.Name,
+            Epoch = result.Epoch,
+            Metrics = result.Metrics ?? History.LastOrDefault(h => h.Metrics is not null)?.Metrics,
+        }.Save(Path.Combine(dir, "checkpoint.ckpt"), Model);
+        TrainingCurves.Save(Path.Combine(dir, "curves.png"), History, $"{_config.Name} on {_data.Name}");
+    }
+
+    private static readonly JsonSerializerOptions MetricsJson = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _optimizer.Dispose();
+        _corpus.Dispose();
+        Model.Dispose();
+    }
+}
