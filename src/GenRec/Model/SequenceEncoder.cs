@@ -28,7 +28,9 @@ public abstract class SequenceEncoder : nn.Module<SequenceBatch, Tensor>
         _inputDropout = nn.Dropout(config.Dropout);
         using (no_grad())
         {
-            nn.init.trunc_normal_(_items.weight!, 0, 0.02, -0.04, 0.04);
+            // Truncated normal, std 0.02, as normal → fmod(2) → scale (the reference's recipe). TorchSharp 0.107's
+            // nn.init.trunc_normal_ fills every entry with the same value, which leaves all items identical at start.
+            _items.weight!.normal_().fmod_(2).mul_(0.02);
             _items.weight![0].zero_();
             nn.init.xavier_normal_(_positions.weight!);
         }

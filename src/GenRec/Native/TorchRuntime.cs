@@ -8,7 +8,7 @@ namespace GenRec.Native;
 /// (see <see cref="LibStdCxxCompatibility"/>), then selects device and thread count.
 /// Call <see cref="EnsureLoadable"/> before the first use of <c>torch</c>; GenRec's own entry points do.
 /// </summary>
-public static class TorchRuntime
+public static partial class TorchRuntime
 {
     private static readonly Lock Gate = new();
     private static bool _checked;
@@ -24,12 +24,28 @@ public static class TorchRuntime
             if (_checked) return;
             _checked = true;
             if (!OperatingSystem.IsLinux()) return;
+            EnableHugePageAllocations();
             var lib = FindLibTorchSharp();
             var std = LibStdCxxCompatibility.FindSystemLibStdCxx();
             if (lib is null || std is null) return;
             PatchedVersions = LibStdCxxCompatibility.PatchFile(lib, ElfImage.Read(std).VersionDefinitions);
         }
     }
+
+    /// <summary>
+    /// Asks libtorch's CPU allocator for transparent huge pages (THP_MEM_ALLOC_ENABLE), unless the user set it.
+    /// Attention-sized tensors ([B, L, L]) are allocated and freed several times per step; with 4 KiB pages the
+    /// page faults alone took about half the time (measured: one HSTU forward of 256 ML-1M users, 3.5 s → 0.84 s).
+    /// Must happen before libtorch is loaded; .NET's Environment does not reach the native environment, so libc's setenv is used.
+    /// </summary>
+    private static void EnableHugePageAllocations()
+    {
+        try { _ = SetEnv("THP_MEM_ALLOC_ENABLE", "1", 0); }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
+    }
+
+    [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int SetEnv(string name, string value, int overwrite);
 
     /// <summary>Where TorchSharp will look for <c>libLibTorchSharp.so</c>, first match wins; null if absent.</summary>
     public static string? FindLibTorchSharp()
