@@ -45,7 +45,7 @@ internal static class Cli
 
     public static void PrintJson(object value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, Json));
 
-    public static void Note(string text) => Err.MarkupLineInterpolated($"[grey]{text}[/]");
+    public static void Note(string text) => Console.Error.WriteLine(text);
 
     public static InteractionDataset LoadData(string path, bool quiet)
     {

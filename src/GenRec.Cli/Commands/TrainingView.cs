@@ -13,7 +13,7 @@ internal static class TrainingView
         {
             var line = $"epoch {r.Epoch,3}  loss {r.TrainLoss:F4}  {r.TrainSeconds:F1}s  {r.TokensPerSecond:N0} tok/s";
             if (r.Metrics is { } m) line += $"  HR@10 {m.Hr10:F4}  NDCG@10 {m.Ndcg10:F4}  HR@200 {m.Hr200:F4}  MRR {m.Mrr:F4}  (eval {r.EvalSeconds:F1}s)";
-            if (json) Cli.Err.WriteLine(line); else Console.Out.WriteLine(line);
+            (json ? Console.Error : Console.Out).WriteLine(line);
         };
         if (!Cli.Err.Profile.Capabilities.Interactive)
         {
