@@ -8,6 +8,22 @@ internal static class TrainingView
 {
     public static IReadOnlyList<EpochResult> Run(Trainer trainer, bool json)
     {
+        // Ctrl+C stops after the current step; the last complete epoch's checkpoint stays in the run folder.
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            if (cancel.IsCancellationRequested) return; // a second Ctrl+C ends the process at once
+            e.Cancel = true;
+            cancel.Cancel();
+            Console.Error.WriteLine("stopping after this step (Ctrl+C again to abort now)…");
+        };
+        Console.CancelKeyPress += onCancel;
+        try { return RunCore(trainer, json, cancel.Token); }
+        finally { Console.CancelKeyPress -= onCancel; }
+    }
+
+    private static IReadOnlyList<EpochResult> RunCore(Trainer trainer, bool json, CancellationToken token)
+    {
         IReadOnlyList<EpochResult> results = [];
         trainer.EpochCompleted = r =>
         {
@@ -18,7 +34,7 @@ internal static class TrainingView
         if (!Cli.Err.Profile.Capabilities.Interactive)
         {
             // No terminal (CI, a log file): per-epoch lines are the progress.
-            return trainer.Run();
+            return trainer.Run(token);
         }
         Cli.Err.Progress()
             .AutoClear(true)
@@ -34,7 +50,7 @@ internal static class TrainingView
                     task.Value = (double)(p.Epoch - 1) * p.Steps + p.Step;
                     task.Description = $"epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.Steps} loss {p.Loss:F4} {p.StepsPerSecond:F2} steps/s";
                 });
-                results = trainer.Run();
+                results = trainer.Run(token);
             });
         return results;
     }

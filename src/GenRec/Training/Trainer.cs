@@ -55,7 +55,7 @@ public sealed class Trainer : IDisposable
     /// <summary>Epochs completed so far.</summary>
     public List<EpochResult> History { get; } = [];
 
-    /// <summary>Runs all epochs (or until cancelled, after the current step) and returns the per-epoch results.</summary>
+    /// <summary>Runs all epochs and returns the per-epoch results. Cancelling stops after the current step and keeps the last complete epoch.</summary>
     public IReadOnlyList<EpochResult> Run(CancellationToken cancel = default)
     {
         var t = _config.Training;
@@ -67,6 +67,8 @@ public sealed class Trainer : IDisposable
         for (int epoch = 1; epoch <= t.Epochs && !cancel.IsCancellationRequested; epoch++)
         {
             var result = TrainEpoch(epoch, cancel);
+            // An interrupted epoch is not recorded: the run folder keeps the last complete epoch's checkpoint.
+            if (cancel.IsCancellationRequested) break;
             bool evaluate = epoch == t.Epochs || (t.EvalEvery > 0 && epoch % t.EvalEvery == 0);
             if (evaluate)
             {
