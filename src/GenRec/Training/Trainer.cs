@@ -97,7 +97,8 @@ public sealed class Trainer : IDisposable
         var t = _config.Training;
         Model.train();
         var order = Split.Train.ToArray();
-        new Random(HashCode.Combine(t.Seed, epoch)).Shuffle(order);
+        // Deterministic across processes (HashCode.Combine is salted per process, so it would not reproduce).
+        new Random(unchecked(t.Seed * 1_000_003 + epoch)).Shuffle(order);
         int steps = (order.Length + t.BatchSize - 1) / t.BatchSize;
         double lossSum = 0;
         long tokens = 0;
