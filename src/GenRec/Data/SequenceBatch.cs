@@ -69,7 +69,7 @@ public sealed class SequenceBatch : IDisposable
     }
 
     /// <summary>[B, L] boolean mask of valid (non-padding) positions.</summary>
-    public Tensor ValidMask() => Ids.ne(0);
+    public Tensor ValidMask() => Ids.ne(GenRec.Model.Scalars.Of(0L));
 
     /// <inheritdoc />
     public void Dispose()

@@ -47,7 +47,7 @@ public static class Evaluator
                 var tcol = tensor(targetCols, device: device).unsqueeze(1);
                 var targetScore = scores.gather(1, tcol);
                 if (maskRows.Count > 0)
-                    scores.index_put_(float.NegativeInfinity, tensor(maskRows.ToArray(), device: device), tensor(maskCols.ToArray(), device: device));
+                    scores.index_put_(Scalars.Of(double.NegativeInfinity), tensor(maskRows.ToArray(), device: device), tensor(maskCols.ToArray(), device: device));
                 var higher = scores.gt(targetScore).sum(1).cpu().data<long>().ToArray();
                 for (int r = 0; r < chunk.Count; r++) ranks[start + r] = higher[r] + 1;
             }

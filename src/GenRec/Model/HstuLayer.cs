@@ -73,7 +73,7 @@ public sealed class HstuLayer : nn.Module<Tensor, Tensor, Tensor, Tensor>
         long l = q.shape[2];
         var scores = q.matmul(k.transpose(-2, -1)) + rab;
         var causal = ones(l, l, dtype: ScalarType.Bool, device: q.device).tril();
-        var a = nn.functional.silu(scores).div(n).masked_fill(causal.logical_not(), 0.0);
+        var a = nn.functional.silu(scores).div(Scalars.Of((double)n)).masked_fill(causal.logical_not(), Scalars.Of(0.0));
         return a.MoveToOuterDisposeScope();
     }
 }

@@ -47,7 +47,7 @@ public sealed class SasRecEncoder : SequenceEncoder
             var q = _qProj[i].forward(qIn).view(b, l, h, dh).transpose(1, 2);
             var k = _kProj[i].forward(x).view(b, l, h, dh).transpose(1, 2);
             var v = _vProj[i].forward(x).view(b, l, h, dh).transpose(1, 2);
-            var scores = q.matmul(k.transpose(-2, -1)).div(Math.Sqrt(dh)).masked_fill(causal, float.NegativeInfinity);
+            var scores = q.matmul(k.transpose(-2, -1)).div(Scalars.Of(Math.Sqrt(dh))).masked_fill(causal, Scalars.Of(double.NegativeInfinity));
             var attn = nn.functional.dropout(scores.softmax(-1), Config.Dropout, training);
             var o = _outProj[i].forward(attn.matmul(v).transpose(1, 2).reshape(b, l, d));
             x = qIn + o;

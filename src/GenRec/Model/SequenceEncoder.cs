@@ -30,7 +30,7 @@ public abstract class SequenceEncoder : nn.Module<SequenceBatch, Tensor>
         {
             // Truncated normal, std 0.02, as normal → fmod(2) → scale (the reference's recipe). TorchSharp 0.107's
             // nn.init.trunc_normal_ fills every entry with the same value, which leaves all items identical at start.
-            _items.weight!.normal_().fmod_(2).mul_(0.02);
+            _items.weight!.normal_().fmod_(Scalars.Of(2.0)).mul_(Scalars.Of(0.02));
             _items.weight![0].zero_();
             nn.init.xavier_normal_(_positions.weight!);
         }
@@ -57,7 +57,7 @@ public abstract class SequenceEncoder : nn.Module<SequenceBatch, Tensor>
         using var scope = NewDisposeScope();
         var valid = batch.ValidMask().unsqueeze(-1).to(_items.weight!.dtype);
         var pos = arange(batch.Width, device: batch.Ids.device);
-        var x = _items.forward(batch.Ids) * Math.Sqrt(Config.EmbeddingDim) + _positions.forward(pos).unsqueeze(0);
+        var x = _items.forward(batch.Ids).mul(Scalars.Of(Math.Sqrt(Config.EmbeddingDim))) + _positions.forward(pos).unsqueeze(0);
         x = _inputDropout.forward(x) * valid;
         var h = Encode(x, valid, batch);
         return nn.functional.normalize(h, p: 2, dim: -1, eps: NormEps).MoveToOuterDisposeScope();

@@ -22,7 +22,7 @@ public static class TimeBuckets
     {
         using var scope = NewDisposeScope();
         var delta = queryTimestamps.unsqueeze(2) - timestamps.unsqueeze(1);
-        var logd = delta.abs().clamp_min(1).to(ScalarType.Float32).log();
-        return logd.div(Width).floor().to(ScalarType.Int64).clamp(0, maxBucket).MoveToOuterDisposeScope();
+        var logd = delta.abs_().clamp_min_(Scalars.Of(1L)).to(ScalarType.Float32).log_();
+        return logd.div_(Scalars.Of(Width)).floor_().to(ScalarType.Int64).clamp_(Scalars.Of(0L), Scalars.Of((long)maxBucket)).MoveToOuterDisposeScope();
     }
 }

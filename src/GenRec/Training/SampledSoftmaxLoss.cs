@@ -1,3 +1,4 @@
+using GenRec.Model;
 using static TorchSharp.torch;
 
 namespace GenRec.Training;
@@ -47,9 +48,9 @@ public static class SampledSoftmaxLoss
 
     private static Tensor Finish(Tensor pos, Tensor neg, Tensor targets, Tensor negatives, double temperature)
     {
-        var logits = cat([pos, neg], 1).div(temperature);
+        var logits = cat([pos, neg], 1).div(Scalars.Of(temperature));
         var collide = cat([zeros_like(targets, dtype: ScalarType.Bool).unsqueeze(1), negatives.eq(targets.unsqueeze(1))], 1);
-        logits = logits.masked_fill(collide, CollisionLogit);
+        logits = logits.masked_fill(collide, Scalars.Of(CollisionLogit));
         return -logits.log_softmax(1).select(1, 0).mean();
     }
 }

@@ -18,7 +18,7 @@ public sealed class Trainer : IDisposable
     private readonly ExperimentConfig _config;
     private readonly InteractionDataset _data;
     private readonly Device _device;
-    private readonly optim.Optimizer _optimizer;
+    private readonly AdamW _optimizer;
     private readonly Tensor _corpus;
 
     /// <summary>Builds the split, the model (seeded) and the optimiser.</summary>
@@ -33,7 +33,7 @@ public sealed class Trainer : IDisposable
         Model = SequenceEncoder.Create(config.Model, data.ItemTableSize);
         Model.to(device);
         var t = config.Training;
-        _optimizer = optim.AdamW(Model.parameters(), t.LearningRate, t.Beta1, t.Beta2, weight_decay: t.WeightDecay);
+        _optimizer = new AdamW(Model.parameters(), t.LearningRate, t.Beta1, t.Beta2, t.WeightDecay);
         _corpus = tensor(data.Corpus, device: device);
     }
 
@@ -154,9 +154,9 @@ public sealed class Trainer : IDisposable
         var negatives = _corpus.index_select(0, randint(0, _corpus.shape[0], [targets.Count, t.NumNegatives], dtype: ScalarType.Int64, device: _device).flatten())
             .view(targets.Count, t.NumNegatives);
         var loss = SampledSoftmaxLoss.Compute(users, targetIds, negatives, Model.NormalizedItemTable(), t.Temperature);
-        _optimizer.zero_grad();
+        _optimizer.ZeroGrad();
         loss.backward();
-        _optimizer.step();
+        _optimizer.Step();
         double value = loss.item<float>();
         if (!double.IsFinite(value)) throw new InvalidOperationException($"training loss became {value}; lower training.learningRate.");
         return value;
