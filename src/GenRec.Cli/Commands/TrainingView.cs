@@ -29,7 +29,9 @@ internal static class TrainingView
         {
             var line = $"epoch {r.Epoch,3}  loss {r.TrainLoss:F4}  {r.TrainSeconds:F1}s  {r.TokensPerSecond:N0} tok/s";
             if (r.Metrics is { } m) line += $"  HR@10 {m.Hr10:F4}  NDCG@10 {m.Ndcg10:F4}  HR@200 {m.Hr200:F4}  MRR {m.Mrr:F4}  (eval {r.EvalSeconds:F1}s)";
-            (json ? Console.Error : Console.Out).WriteLine(line);
+            // Under a live progress bar, lines must go through the same console so they print above it.
+            if (Cli.Err.Profile.Capabilities.Interactive) Cli.Err.WriteLine(line);
+            else (json ? Console.Error : Console.Out).WriteLine(line);
         };
         if (!Cli.Err.Profile.Capabilities.Interactive)
         {
