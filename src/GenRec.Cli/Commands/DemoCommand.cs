@@ -24,7 +24,7 @@ internal static class DemoCommand
     public static Command Create()
     {
         var outDir = new Option<string?>("--out") { Description = "Keep the generated dataset (ratings.csv) and the run (checkpoint, metrics, curves) in this folder." };
-        var epochs = new Option<int>("--epochs") { Description = "Training epochs.", DefaultValueFactory = _ => 12 };
+        var epochs = new Option<int>("--epochs") { Description = "Training epochs.", DefaultValueFactory = _ => 30 };
         var json = Options.Json();
         var threads = Options.Threads();
         var cmd = new Command("demo", "Generate a synthetic dataset, train HSTU for about a minute, compare with most-popular and recommend (no files, no network).")
