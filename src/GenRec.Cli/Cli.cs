@@ -55,6 +55,24 @@ internal static class Cli
         return data;
     }
 
+    /// <summary>Loads a checkpoint and a dataset and checks that the model's item table covers the dataset's item ids.</summary>
+    public static (GenRec.Training.Checkpoint Info, GenRec.Model.SequenceEncoder Model, InteractionDataset Data) LoadModelAndData(string checkpoint, string data, Device device, bool quiet)
+    {
+        var (info, model) = GenRec.Training.Checkpoint.Load(checkpoint, device);
+        try
+        {
+            var dataset = LoadData(data, quiet);
+            if (dataset.ItemTableSize > info.ItemTableSize)
+                throw new ArgumentException($"{dataset.Name} has item ids up to {dataset.ItemTableSize - 1}, but the checkpoint's table holds ids below {info.ItemTableSize}: it was trained on other data ({info.Dataset}).");
+            return (info, model, dataset);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
     public static Table MetricsTable(params (string Name, RetrievalMetrics M)[] rows)
     {
         var t = new Table().AddColumns("model", "HR@10", "NDCG@10", "HR@50", "NDCG@50", "HR@200", "NDCG@200", "MRR");

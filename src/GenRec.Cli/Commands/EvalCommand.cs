@@ -24,11 +24,8 @@ internal static class EvalCommand
         {
             bool asJson = r.GetValue(json);
             var dev = Cli.Setup(r.GetValue(device)!, r.GetValue(threads));
-            var (info, model) = Checkpoint.Load(r.GetValue(ckpt)!, dev);
+            var (info, model, dataset) = Cli.LoadModelAndData(r.GetValue(ckpt)!, r.GetValue(data)!, dev, asJson);
             using var _ = model;
-            var dataset = Cli.LoadData(r.GetValue(data)!, asJson);
-            if (dataset.ItemTableSize > info.ItemTableSize)
-                throw new ArgumentException($"{dataset.Name} has item ids up to {dataset.ItemTableSize - 1}, but the checkpoint's table holds ids below {info.ItemTableSize}: it was trained on other data ({info.Dataset}).");
             var which = TrainingConfig.ParseSplit(r.GetValue(split) ?? info.Config.Training.Split);
             var loo = LeaveOneOutSplit.Create(dataset, info.Config.Model.MaxLength, which);
             foreach (var note in loo.Notes) Cli.Note("note: " + note);

@@ -27,13 +27,11 @@ internal static class RecommendCommand
             int topK = r.GetValue(k);
             if (topK < 1) throw new ArgumentException($"--k {topK}: expected a positive number.");
             var dev = Cli.Setup(r.GetValue(device)!, r.GetValue(threads));
-            var (info, model) = Checkpoint.Load(r.GetValue(ckpt)!, dev);
-            using var _ = model;
-            var dataset = Cli.LoadData(r.GetValue(data)!, asJson);
+            var (_, model, dataset) = Cli.LoadModelAndData(r.GetValue(ckpt)!, r.GetValue(data)!, dev, asJson);
+            using var __ = model;
             long id = r.GetValue(user);
             var seq = dataset.FindUser(id) ?? throw new ArgumentException($"--user {id}: no such user in {dataset.Name}.");
-            var known = dataset.Corpus.Where(c => c < info.ItemTableSize).ToArray();
-            using var rec = new Recommender(model, known, dev);
+            using var rec = new Recommender(model, dataset.Corpus, dev);
             var items = rec.Recommend(seq.Items, seq.Timestamps, topK);
             Print(dataset, seq, items, asJson);
             return 0;
