@@ -29,7 +29,7 @@ internal static class Cli
         CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
         try { return body(); }
-        catch (Exception e) when (e is DataLoadException or ArgumentException or FileNotFoundException or InvalidDataException
+        catch (Exception e) when (e is DataLoadException or GenRec.Data.Features.SchemaException or ArgumentException or FileNotFoundException or InvalidDataException
                                       or InvalidOperationException or NotSupportedException or DirectoryNotFoundException or IOException)
         {
             Console.Error.WriteLine($"genrec: error: {e.Message}");
@@ -47,16 +47,25 @@ internal static class Cli
 
     public static void Note(string text) => Console.Error.WriteLine(text);
 
-    public static InteractionDataset LoadData(string path, bool quiet)
+    /// <summary>Opens a prepared folder (genrec prepare) or reads a ratings dataset.</summary>
+    public static ISequenceDataset LoadData(string path, bool quiet)
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
+        if (GenRec.Data.Features.PreparedDataset.IsPrepared(path))
+        {
+            var prepared = GenRec.Data.Features.PreparedDataset.Open(path);
+            var s = prepared.Summary;
+            if (!quiet) Note($"opened prepared {s.Name}: {s.Users:N0} users, {s.Items:N0} items, {s.Events:N0} events, {s.Tokens:N0} tokens "
+                + $"({string.Join(", ", s.TokensByKind.Select(kv => $"{kv.Key} {kv.Value:N0}"))}) in {sw.Elapsed.TotalSeconds:F1}s");
+            return prepared;
+        }
         var data = DatasetReader.Read(path);
         if (!quiet) Note($"read {data.Name}: {data.Users.Count:N0} users, {data.Corpus.Length:N0} items, {data.NumEvents:N0} events in {sw.Elapsed.TotalSeconds:F1}s");
         return data;
     }
 
     /// <summary>Loads a checkpoint and a dataset and checks that the model's item table covers the dataset's item ids.</summary>
-    public static (GenRec.Training.Checkpoint Info, GenRec.Model.SequenceEncoder Model, InteractionDataset Data) LoadModelAndData(string checkpoint, string data, Device device, bool quiet)
+    public static (GenRec.Training.Checkpoint Info, GenRec.Model.SequenceEncoder Model, ISequenceDataset Data) LoadModelAndData(string checkpoint, string data, Device device, bool quiet)
     {
         var (info, model) = GenRec.Training.Checkpoint.Load(checkpoint, device);
         try
@@ -64,6 +73,11 @@ internal static class Cli
             var dataset = LoadData(data, quiet);
             if (dataset.ItemTableSize > info.ItemTableSize)
                 throw new ArgumentException($"{dataset.Name} has item ids up to {dataset.ItemTableSize - 1}, but the checkpoint's table holds ids below {info.ItemTableSize}: it was trained on other data ({info.Dataset}).");
+            var want = dataset.Features.Select(info.Config.Features);
+            var have = info.Features ?? new GenRec.Data.Features.FeatureSpace();
+            if (want.TokenKinds.Count != have.TokenKinds.Count || want.Actions.Count > have.Actions.Count || want.ItemFeatures.Count != have.ItemFeatures.Count)
+                throw new ArgumentException($"{dataset.Name}'s feature space ({want.TokenKinds.Count} token kinds, {want.Actions.Count} actions, {want.ItemFeatures.Count} item features) "
+                    + $"is not the checkpoint's ({have.TokenKinds.Count}, {have.Actions.Count}, {have.ItemFeatures.Count}): pass the data it was trained on ({info.Dataset}).");
             return (info, model, dataset);
         }
         catch

@@ -9,6 +9,7 @@ TorchRuntime.EnsureLoadable();
 var root = new RootCommand("GenRec: generative recommenders with the HSTU encoder (Zhai et al., ICML 2024), in .NET.")
 {
     DemoCommand.Create(),
+    PrepareCommand.Create(),
     TrainCommand.Create(),
     EvalCommand.Create(),
     RecommendCommand.Create(),

@@ -48,8 +48,9 @@ internal static class DemoCommand
             var pop = PopularityBaseline.Evaluate(trainer.Split.Eval, data.Corpus, PopularityBaseline.Counts(trainer.Split.Train));
 
             var user = data.Users[0];
+            var history = data.Latest(user.UserId.ToString(System.Globalization.CultureInfo.InvariantCulture), cfg.Model.MaxLength, cfg.Features)!;
             using var rec = new Recommender(trainer.Model, data.Corpus, dev);
-            var items = rec.Recommend(user.Items, user.Timestamps, 10);
+            var items = rec.Recommend(history, 10);
             if (asJson)
             {
                 Cli.PrintJson(new { hstu, popularity = pop, wallSeconds = clock.Elapsed.TotalSeconds, user = user.UserId, recommendations = items.Select(i => new { item = i.Item, score = i.Score, title = data.Describe(i.Item) }) });
@@ -57,7 +58,7 @@ internal static class DemoCommand
             }
             Spectre.Console.AnsiConsole.Write(Cli.MetricsTable(("HSTU", hstu), ("most popular", pop)));
             Console.WriteLine($"HSTU HR@10 is {hstu.Hr10 / Math.Max(pop.Hr10, 1e-9):F1}x and NDCG@10 {hstu.Ndcg10 / Math.Max(pop.Ndcg10, 1e-9):F1}x the most-popular baseline ({clock.Elapsed.TotalSeconds:F0}s in all).");
-            RecommendCommand.Print(data, user, items, asJson: false);
+            RecommendCommand.Print(data, user.UserId.ToString(System.Globalization.CultureInfo.InvariantCulture), history, items, asJson: false);
             if (dir is not null) Console.WriteLine($"kept the dataset in {Path.Combine(dir, "ratings.csv")} and the run in {Path.Combine(dir, "run")}");
             return 0;
         }));

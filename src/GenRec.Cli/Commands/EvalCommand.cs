@@ -27,7 +27,7 @@ internal static class EvalCommand
             var (info, model, dataset) = Cli.LoadModelAndData(r.GetValue(ckpt)!, r.GetValue(data)!, dev, asJson);
             using var _ = model;
             var which = TrainingConfig.ParseSplit(r.GetValue(split) ?? info.Config.Training.Split);
-            var loo = LeaveOneOutSplit.Create(dataset, info.Config.Model.MaxLength, which);
+            var loo = dataset.Split(info.Config.Model.MaxLength, which, info.Config.Features);
             foreach (var note in loo.Notes) Cli.Note("note: " + note);
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var metrics = Evaluator.Evaluate(model, loo.Eval, dataset.Corpus, dev, info.Config.Training.EvalBatchSize);

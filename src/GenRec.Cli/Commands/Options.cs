@@ -11,7 +11,7 @@ internal static class Options
 
     public static Option<int> Threads() => new("--threads") { Description = "CPU threads for tensor math; 0 = all cores.", DefaultValueFactory = _ => 0 };
 
-    public static Option<string> Data(bool required = true) => new("--data") { Description = "Dataset folder (MovieLens-1M, -20M/latest, -100K) or a user,item,rating,timestamp CSV.", Required = required };
+    public static Option<string> Data(bool required = true) => new("--data") { Description = "A folder made by genrec prepare, a MovieLens folder (1M, 20M/latest, 100K), or a user,item,rating,timestamp CSV.", Required = required };
 
     public static Option<string> Checkpoint() => new("--checkpoint") { Description = "A checkpoint.ckpt written by genrec train.", Required = true };
 }

@@ -12,7 +12,7 @@ internal static class RecommendCommand
     {
         var ckpt = Options.Checkpoint();
         var data = Options.Data();
-        var user = new Option<long>("--user") { Description = "User id as in the dataset.", Required = true };
+        var user = new Option<string>("--user") { Description = "User id as in the dataset.", Required = true };
         var k = new Option<int>("--k") { Description = "How many items.", DefaultValueFactory = _ => 10 };
         var json = Options.Json();
         var device = Options.Device();
@@ -27,35 +27,36 @@ internal static class RecommendCommand
             int topK = r.GetValue(k);
             if (topK < 1) throw new ArgumentException($"--k {topK}: expected a positive number.");
             var dev = Cli.Setup(r.GetValue(device)!, r.GetValue(threads));
-            var (_, model, dataset) = Cli.LoadModelAndData(r.GetValue(ckpt)!, r.GetValue(data)!, dev, asJson);
+            var (info, model, dataset) = Cli.LoadModelAndData(r.GetValue(ckpt)!, r.GetValue(data)!, dev, asJson);
             using var __ = model;
-            long id = r.GetValue(user);
-            var seq = dataset.FindUser(id) ?? throw new ArgumentException($"--user {id}: no such user in {dataset.Name}.");
+            string id = r.GetValue(user)!;
+            var history = dataset.Latest(id, model.Config.MaxLength, info.Config.Features) ?? throw new ArgumentException($"--user {id}: no such user in {dataset.Name}.");
             using var rec = new Recommender(model, dataset.Corpus, dev);
-            var items = rec.Recommend(seq.Items, seq.Timestamps, topK);
-            Print(dataset, seq, items, asJson);
+            var items = rec.Recommend(history, topK);
+            Print(dataset, id, history, items, asJson);
             return 0;
         }));
         return cmd;
     }
 
-    internal static void Print(Data.InteractionDataset dataset, Data.UserSequence seq, IReadOnlyList<(long Item, float Score)> items, bool asJson)
+    internal static void Print(Data.ISequenceDataset dataset, string user, Data.EvalExample history, IReadOnlyList<(long Item, float Score)> items, bool asJson)
     {
+        var recent = history.HistoryItems.TakeLast(5).ToList();
         if (asJson)
         {
             Cli.PrintJson(new
             {
-                user = seq.UserId,
-                recent = seq.Items.TakeLast(5).Select(i => new { item = i, title = dataset.Describe(i) }),
-                recommendations = items.Select((x, n) => new { rank = n + 1, item = x.Item, score = x.Score, title = dataset.Describe(x.Item) }),
+                user,
+                recent = recent.Select(i => new { item = dataset.ItemKey(i), title = dataset.Describe(i) }),
+                recommendations = items.Select((x, n) => new { rank = n + 1, item = dataset.ItemKey(x.Item), score = x.Score, title = dataset.Describe(x.Item) }),
             });
             return;
         }
-        Console.WriteLine($"user {seq.UserId}: {seq.Length} events; most recent:");
-        foreach (var i in seq.Items.TakeLast(5)) Console.WriteLine($"    {dataset.Describe(i)}");
+        Console.WriteLine($"user {user}: latest {history.History.Length} tokens ({history.HistoryItems.Count()} items); most recent:");
+        foreach (var i in recent) Console.WriteLine($"    {dataset.Describe(i)}");
         var t = new Spectre.Console.Table().AddColumns("#", "item", "score", "title");
         int rank = 1;
-        foreach (var (item, score) in items) t.AddRow($"{rank++}", $"{item}", $"{score:F3}", Spectre.Console.Markup.Escape(dataset.Describe(item)));
+        foreach (var (item, score) in items) t.AddRow($"{rank++}", dataset.ItemKey(item), $"{score:F3}", Spectre.Console.Markup.Escape(dataset.Describe(item)));
         Spectre.Console.AnsiConsole.Write(t);
     }
 }

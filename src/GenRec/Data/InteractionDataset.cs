@@ -1,10 +1,12 @@
+using GenRec.Data.Features;
+
 namespace GenRec.Data;
 
 /// <summary>
 /// Everything read from a ratings source: per-user chronological sequences, optional item titles,
 /// and the item corpus (every item that occurs). Item ids are kept raw, so side information joins later.
 /// </summary>
-public sealed class InteractionDataset
+public sealed class InteractionDataset : ISequenceDataset
 {
     /// <summary>Groups interactions by user and sorts each user's events by time (stable: ties keep input order).</summary>
     public InteractionDataset(string name, IReadOnlyList<Interaction> interactions, IReadOnlyDictionary<long, string>? itemTitles = null)
@@ -70,4 +72,24 @@ public sealed class InteractionDataset
 
     /// <summary>A title for display: the dataset's title, or "item N".</summary>
     public string Describe(long itemId) => ItemTitles.TryGetValue(itemId, out var t) ? t : $"item {itemId}";
+
+    /// <inheritdoc />
+    public string ItemKey(long itemId) => itemId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Items only: no feature tokens, actions or item features.</summary>
+    public FeatureSpace Features { get; } = new();
+
+    /// <inheritdoc />
+    public LeaveOneOutSplit Split(int maxLength, EvalSplit split, FeatureOptions options) => LeaveOneOutSplit.Create(this, maxLength, split);
+
+    /// <inheritdoc />
+    public EvalExample? Latest(string userKey, int maxLength, FeatureOptions options)
+    {
+        if (!long.TryParse(userKey, out long id) || FindUser(id) is not { Length: > 0 } u) return null;
+        int start = Math.Max(0, u.Length - maxLength);
+        return new EvalExample(id, u.Items[start..], u.Timestamps[start..], 0, u.Timestamps[^1]);
+    }
+
+    /// <inheritdoc />
+    public long[]? ItemFeatureIds(int group) => null;
 }

@@ -8,8 +8,10 @@ namespace GenRec.Data;
 /// </summary>
 public sealed class SequenceBatch : IDisposable
 {
-    private SequenceBatch(Tensor ids, Tensor timestamps, Tensor queryTimestamps, long[] lengths)
+    private SequenceBatch(Tensor ids, Tensor timestamps, Tensor queryTimestamps, long[] lengths, Tensor? kinds, Tensor? actions)
     {
+        Kinds = kinds;
+        Actions = actions;
         Ids = ids;
         Timestamps = timestamps;
         QueryTimestamps = queryTimestamps;
@@ -18,6 +20,12 @@ public sealed class SequenceBatch : IDisposable
 
     /// <summary>[B, L] item ids, 0 = padding.</summary>
     public Tensor Ids { get; }
+
+    /// <summary>[B, L] token kinds (0 = item, k = k-th feature kind); null when every token is an item.</summary>
+    public Tensor? Kinds { get; }
+
+    /// <summary>[B, L] action ids (0 = none); null without actions.</summary>
+    public Tensor? Actions { get; }
 
     /// <summary>[B, L] event times t_j.</summary>
     public Tensor Timestamps { get; }
@@ -38,7 +46,8 @@ public sealed class SequenceBatch : IDisposable
     /// Builds a batch. <paramref name="queryTimes"/> gives, per row, the time to use after its last event
     /// (the target's time at evaluation); null uses the last event's own time (training, where that position is unsupervised).
     /// </summary>
-    public static SequenceBatch Create(IReadOnlyList<long[]> items, IReadOnlyList<long[]> timestamps, IReadOnlyList<long>? queryTimes, Device device)
+    public static SequenceBatch Create(IReadOnlyList<long[]> items, IReadOnlyList<long[]> timestamps, IReadOnlyList<long>? queryTimes, Device device,
+        IReadOnlyList<byte[]?>? kinds = null, IReadOnlyList<int[]?>? actions = null)
     {
         int b = items.Count;
         if (b == 0) throw new ArgumentException("a batch needs at least one sequence.", nameof(items));
@@ -65,7 +74,23 @@ public sealed class SequenceBatch : IDisposable
             tensor(ids, [b, width], device: device),
             tensor(ts, [b, width], device: device),
             tensor(qts, [b, width], device: device),
-            lengths);
+            lengths,
+            Pad(kinds, items, width, device, k => (long)k),
+            Pad(actions, items, width, device, a => (long)a));
+    }
+
+    private static Tensor? Pad<T>(IReadOnlyList<T[]?>? rows, IReadOnlyList<long[]> items, int width, Device device, Func<T, long> convert)
+    {
+        if (rows is null || rows.All(r => r is null)) return null;
+        var flat = new long[items.Count * width];
+        for (int r = 0; r < items.Count; r++)
+        {
+            var row = rows[r];
+            if (row is null) continue;
+            if (row.Length != items[r].Length) throw new ArgumentException($"row {r}: {items[r].Length} tokens but {row.Length} kinds/actions.");
+            for (int i = 0; i < row.Length; i++) flat[r * width + i] = convert(row[i]);
+        }
+        return tensor(flat, [items.Count, width], device: device);
     }
 
     /// <summary>[B, L] boolean mask of valid (non-padding) positions.</summary>
@@ -75,6 +100,8 @@ public sealed class SequenceBatch : IDisposable
     public void Dispose()
     {
         Ids.Dispose();
+        Kinds?.Dispose();
+        Actions?.Dispose();
         Timestamps.Dispose();
         QueryTimestamps.Dispose();
     }

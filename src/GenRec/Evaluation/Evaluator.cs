@@ -30,7 +30,7 @@ public static class Evaluator
                 using var scope = NewDisposeScope();
                 var chunk = examples.Skip(start).Take(batchSize).ToList();
                 using var batch = SequenceBatch.Create(chunk.Select(e => e.History).ToList(), chunk.Select(e => e.HistoryTimestamps).ToList(),
-                    chunk.Select(e => e.TargetTimestamp).ToList(), device);
+                    chunk.Select(e => e.TargetTimestamp).ToList(), device, chunk.Select(e => e.HistoryKinds).ToList(), chunk.Select(e => e.HistoryActions).ToList());
                 var users = LastPosition(model.forward(batch), batch.Lengths);
                 var scores = users.matmul(itemMatrix.t());                 // [B, C]
                 var targetCols = new long[chunk.Count];
@@ -41,7 +41,7 @@ public static class Evaluator
                     if (!column.TryGetValue(chunk[r].Target, out int tc))
                         throw new ArgumentException($"user {chunk[r].UserId}: target item {chunk[r].Target} is not in the corpus.");
                     targetCols[r] = tc;
-                    foreach (var h in chunk[r].History)
+                    foreach (var h in chunk[r].HistoryItems)
                         if (h != chunk[r].Target && column.TryGetValue(h, out int hc)) { maskRows.Add(r); maskCols.Add(hc); }
                 }
                 var tcol = tensor(targetCols, device: device).unsqueeze(1);

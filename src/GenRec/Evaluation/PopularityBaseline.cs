@@ -13,7 +13,8 @@ public static class PopularityBaseline
     {
         var counts = new Dictionary<long, long>();
         foreach (var s in train)
-            foreach (var i in s.Items) counts[i] = counts.GetValueOrDefault(i) + 1;
+            for (int j = 0; j < s.Items.Length; j++)
+                if (s.Kinds is null || s.Kinds[j] == 0) counts[s.Items[j]] = counts.GetValueOrDefault(s.Items[j]) + 1;
         return counts;
     }
 
@@ -28,7 +29,7 @@ public static class PopularityBaseline
             long t = counts.GetValueOrDefault(e.Target);
             long higher = sorted.Length - UpperBound(sorted, t);
             // History items never compete.
-            foreach (var h in e.History.Distinct())
+            foreach (var h in e.HistoryItems.Distinct())
                 if (h != e.Target && counts.GetValueOrDefault(h) > t) higher--;
             ranks.Add(higher + 1);
         }

@@ -27,6 +27,29 @@ public sealed class Recommender : IDisposable
         _items = model.NormalizedItems(ids);
     }
 
+    /// <summary>Top-<paramref name="k"/> (item, cosine score) for a tokenised history (kinds and actions included), best first; history items excluded.</summary>
+    public IReadOnlyList<(long Item, float Score)> Recommend(EvalExample history, int k)
+    {
+        if (history.History.Length == 0) throw new ArgumentException("the history is empty: nothing to recommend from.", nameof(history));
+        if (k < 1) throw new ArgumentOutOfRangeException(nameof(k), k, "k must be at least 1.");
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        using var batch = SequenceBatch.Create([history.History], [history.HistoryTimestamps], [history.TargetTimestamp], _device, [history.HistoryKinds], [history.HistoryActions]);
+        return TopK(batch, history.HistoryItems.ToHashSet(), k);
+    }
+
+    private List<(long Item, float Score)> TopK(SequenceBatch batch, HashSet<long> seen, int k)
+    {
+        var user = Evaluation.Evaluator.LastPosition(_model.forward(batch), batch.Lengths);
+        var scores = user.matmul(_items.t()).squeeze(0).cpu().data<float>().ToArray();
+        return Enumerable.Range(0, _corpus.Length)
+            .Where(c => !seen.Contains(_corpus[c]))
+            .OrderByDescending(c => scores[c])
+            .Take(k)
+            .Select(c => (_corpus[c], scores[c]))
+            .ToList();
+    }
+
     /// <summary>Top-<paramref name="k"/> (item, cosine score) for a history, best first. The query time defaults to the last event's.</summary>
     public IReadOnlyList<(long Item, float Score)> Recommend(long[] history, long[] timestamps, int k, long? queryTime = null, bool excludeHistory = true)
     {
@@ -37,15 +60,7 @@ public sealed class Recommender : IDisposable
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         using var batch = SequenceBatch.Create([history], [timestamps], [queryTime ?? timestamps[^1]], _device);
-        var user = Evaluation.Evaluator.LastPosition(_model.forward(batch), batch.Lengths);
-        var scores = user.matmul(_items.t()).squeeze(0).cpu().data<float>().ToArray();
-        var seen = excludeHistory ? history.ToHashSet() : [];
-        return Enumerable.Range(0, _corpus.Length)
-            .Where(c => !seen.Contains(_corpus[c]))
-            .OrderByDescending(c => scores[c])
-            .Take(k)
-            .Select(c => (_corpus[c], scores[c]))
-            .ToList();
+        return TopK(batch, excludeHistory ? history.ToHashSet() : [], k);
     }
 
     /// <inheritdoc />

@@ -11,8 +11,8 @@ public sealed class HstuEncoder : SequenceEncoder
     private readonly ModuleList<HstuLayer> _layers = new();
     private readonly ModuleList<RelativeAttentionBias> _biases = new();
 
-    /// <summary>Creates the encoder with an item table of <paramref name="itemTableSize"/> rows.</summary>
-    public HstuEncoder(ModelConfig config, long itemTableSize) : base(nameof(HstuEncoder), config, itemTableSize)
+    /// <summary>Creates the encoder with an item table of <paramref name="itemTableSize"/> rows and, optionally, a feature space's embedding tables.</summary>
+    public HstuEncoder(ModelConfig config, long itemTableSize, GenRec.Data.Features.FeatureSpace? features = null) : base(nameof(HstuEncoder), config, itemTableSize, features)
     {
         for (int i = 0; i < config.NumLayers; i++)
         {

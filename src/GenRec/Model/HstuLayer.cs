@@ -59,7 +59,7 @@ public sealed class HstuLayer : nn.Module<Tensor, Tensor, Tensor, Tensor>
         if (_attnDropout > 0) attn = nn.functional.dropout(attn, _attnDropout, training);
         var o = attn.matmul(v).transpose(1, 2).reshape(b, l, _heads * _v);
         var gated = u * nn.functional.layer_norm(o, [_heads * _v], eps: 1e-6);
-        var y = x + _o.forward(_dropout.forward(gated));
+        var y = x.Plus(_o.forward(_dropout.forward(gated)));
         return (y * valid).MoveToOuterDisposeScope();
     }
 
@@ -71,7 +71,7 @@ public sealed class HstuLayer : nn.Module<Tensor, Tensor, Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         long l = q.shape[2];
-        var scores = q.matmul(k.transpose(-2, -1)) + rab;
+        var scores = q.matmul(k.transpose(-2, -1)).Plus(rab);
         var causal = ones(l, l, dtype: ScalarType.Bool, device: q.device).tril();
         var a = nn.functional.silu(scores).div(Scalars.Of((double)n)).masked_fill(causal.logical_not(), Scalars.Of(0.0));
         return a.MoveToOuterDisposeScope();

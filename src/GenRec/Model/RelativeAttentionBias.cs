@@ -42,8 +42,8 @@ public sealed class RelativeAttentionBias : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var i = arange(l, device: timeBuckets.device).unsqueeze(1);
         var j = arange(l, device: timeBuckets.device).unsqueeze(0);
-        var pos = _posWeights.index_select(0, (j - i).add_(Scalars.Of((long)(_n - 1))).flatten()).view(1, l, l);
+        var pos = _posWeights.index_select(0, j.Minus(i).add_(Scalars.Of((long)(_n - 1))).flatten()).view(1, l, l);
         var time = _timeWeights.index_select(0, timeBuckets.flatten()).view(timeBuckets.shape);
-        return (pos + time).MoveToOuterDisposeScope();
+        return pos.Plus(time).MoveToOuterDisposeScope();
     }
 }

@@ -18,8 +18,8 @@ public sealed class SasRecEncoder : SequenceEncoder
     private readonly LayerNorm _last;
     private readonly Dropout _dropout;
 
-    /// <summary>Creates the encoder with an item table of <paramref name="itemTableSize"/> rows.</summary>
-    public SasRecEncoder(ModelConfig config, long itemTableSize) : base(nameof(SasRecEncoder), config, itemTableSize)
+    /// <summary>Creates the encoder with an item table of <paramref name="itemTableSize"/> rows and, optionally, a feature space's embedding tables.</summary>
+    public SasRecEncoder(ModelConfig config, long itemTableSize, GenRec.Data.Features.FeatureSpace? features = null) : base(nameof(SasRecEncoder), config, itemTableSize, features)
     {
         int d = config.EmbeddingDim;
         for (int i = 0; i < config.NumLayers; i++)
@@ -50,10 +50,10 @@ public sealed class SasRecEncoder : SequenceEncoder
             var scores = q.matmul(k.transpose(-2, -1)).div(Scalars.Of(Math.Sqrt(dh))).masked_fill(causal, Scalars.Of(double.NegativeInfinity));
             var attn = nn.functional.dropout(scores.softmax(-1), Config.Dropout, training);
             var o = _outProj[i].forward(attn.matmul(v).transpose(1, 2).reshape(b, l, d));
-            x = qIn + o;
+            x = qIn.Plus(o);
             x = _ffnNorms[i].forward(x);
             var ffn = _dropout.forward(_ffn2[i].forward(_dropout.forward(nn.functional.relu(_ffn1[i].forward(x)))));
-            x = ((x + ffn) * valid).MoveToOuterDisposeScope();
+            x = (x.Plus(ffn) * valid).MoveToOuterDisposeScope();
         }
         return _last.forward(x) * valid;
     }

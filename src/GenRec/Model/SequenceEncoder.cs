@@ -1,4 +1,5 @@
 using GenRec.Data;
+using GenRec.Data.Features;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -17,31 +18,67 @@ public abstract class SequenceEncoder : nn.Module<SequenceBatch, Tensor>
     private readonly Embedding _items;
     private readonly Embedding _positions;
     private readonly Dropout _inputDropout;
+    private readonly ModuleList<Embedding> _tokenKinds = new();
+    private readonly ModuleList<Embedding> _itemFeatures = new();
+    private readonly Embedding? _actions;
+    private readonly Tensor[] _itemFeatureIds;
 
-    /// <summary>Creates the shared input layer: x_i = E[item_i]·√D + P[i], dropout, padding zeroed.</summary>
-    protected SequenceEncoder(string name, ModelConfig config, long itemTableSize) : base(name)
+    /// <summary>
+    /// Creates the shared input layer. Plain items: x_i = E[item_i]·√D + P[i]. With a feature space (the unified
+    /// sequence): an item token embeds as E[item] + Σ side-feature embeddings + action embedding, a feature token of
+    /// kind k as F_k[value]; then ·√D + P[i], dropout, padding zeroed.
+    /// </summary>
+    protected SequenceEncoder(string name, ModelConfig config, long itemTableSize, FeatureSpace? features = null) : base(name)
     {
         config.Validate();
         Config = config;
-        _items = nn.Embedding(itemTableSize, config.EmbeddingDim, padding_idx: 0);
-        _positions = nn.Embedding(config.PaddedLength, config.EmbeddingDim);
+        Features = features ?? new FeatureSpace();
+        long d = config.EmbeddingDim;
+        _items = nn.Embedding(itemTableSize, d, padding_idx: 0);
+        _positions = nn.Embedding(config.PaddedLength, d);
         _inputDropout = nn.Dropout(config.Dropout);
+        foreach (var k in Features.TokenKinds) _tokenKinds.Add(nn.Embedding(k.Size, d, padding_idx: 0));
+        foreach (var f in Features.ItemFeatures) _itemFeatures.Add(nn.Embedding(f.Size, d, padding_idx: 0));
+        if (Features.Actions.Count > 0) _actions = nn.Embedding(Features.Actions.Count + 1, d, padding_idx: 0);
+        _itemFeatureIds = Features.ItemFeatures.Select(f => zeros(itemTableSize, f.Width, dtype: ScalarType.Int64)).ToArray();
         using (no_grad())
         {
             // Truncated normal, std 0.02, as normal → fmod(2) → scale (the reference's recipe). TorchSharp 0.107's
             // nn.init.trunc_normal_ fills every entry with the same value, which leaves all items identical at start.
-            _items.weight!.normal_().fmod_(Scalars.Of(2.0)).mul_(Scalars.Of(0.02));
-            _items.weight![0].zero_();
+            foreach (var table in new[] { _items }.Concat(_tokenKinds).Concat(_itemFeatures).Concat(_actions is null ? [] : [_actions]))
+            {
+                table.weight!.normal_().fmod_(Scalars.Of(2.0)).mul_(Scalars.Of(0.02));
+                table.weight![0].zero_();
+            }
             nn.init.xavier_normal_(_positions.weight!);
         }
         // Registered here because RegisterComponents in a derived class does not see a base class's private fields.
         register_module("items", _items);
         register_module("positions", _positions);
         register_module("input_dropout", _inputDropout);
+        if (_tokenKinds.Count > 0) register_module("token_kinds", _tokenKinds);
+        if (_itemFeatures.Count > 0) register_module("item_features", _itemFeatures);
+        if (_actions is not null) register_module("actions", _actions);
+        for (int g = 0; g < _itemFeatureIds.Length; g++) register_buffer($"item_feature_ids_{g}", _itemFeatureIds[g]);
     }
 
     /// <summary>The architecture.</summary>
     public ModelConfig Config { get; }
+
+    /// <summary>The feature space the input layer embeds (empty: items only).</summary>
+    public FeatureSpace Features { get; }
+
+    /// <summary>Sets the side-feature ids of every item for item feature <paramref name="group"/>: row-major [ItemTableSize, width], 0 = none.</summary>
+    public void SetItemFeatureIds(int group, long[] ids)
+    {
+        var buf = _itemFeatureIds[group];
+        if (ids.Length != buf.NumberOfElements) throw new ArgumentException($"item feature {Features.ItemFeatures[group].Name}: {ids.Length} ids; expected {buf.shape[0]}×{buf.shape[1]}.");
+        if (ids.Length > 0 && (ids.Min() < 0 || ids.Max() >= Features.ItemFeatures[group].Size))
+            throw new ArgumentException($"item feature {Features.ItemFeatures[group].Name}: ids must lie in [0, {Features.ItemFeatures[group].Size}).");
+        using var _ = no_grad();
+        using var src = tensor(ids, buf.shape, device: buf.device);
+        buf.copy_(src);
+    }
 
     /// <summary>Item embedding table E, indexed by raw item id (row 0 = padding).</summary>
     public Embedding ItemEmbeddings => _items;
@@ -57,26 +94,57 @@ public abstract class SequenceEncoder : nn.Module<SequenceBatch, Tensor>
         using var scope = NewDisposeScope();
         var valid = batch.ValidMask().unsqueeze(-1).to(_items.weight!.dtype);
         var pos = arange(batch.Width, device: batch.Ids.device);
-        var x = _items.forward(batch.Ids).mul(Scalars.Of(Math.Sqrt(Config.EmbeddingDim))) + _positions.forward(pos).unsqueeze(0);
+        var x = EmbedTokens(batch).mul(Scalars.Of(Math.Sqrt(Config.EmbeddingDim))).Plus(_positions.forward(pos).unsqueeze(0));
         x = _inputDropout.forward(x) * valid;
         var h = Encode(x, valid, batch);
         return nn.functional.normalize(h, p: 2, dim: -1, eps: NormEps).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Token embeddings before scaling: items (with side features and actions) and feature tokens, each from its own table.</summary>
+    private Tensor EmbedTokens(SequenceBatch batch)
+    {
+        if (batch.Kinds is null) return WithActions(ItemVectors(batch.Ids), batch);
+        var zero = Scalars.Of(0L);
+        var e = ItemVectors(batch.Ids.masked_fill(batch.Kinds.ne(zero), zero));
+        for (int k = 0; k < _tokenKinds.Count; k++)
+            e = e.Plus(_tokenKinds[k].forward(batch.Ids.masked_fill(batch.Kinds.ne(Scalars.Of((long)(k + 1))), zero)));
+        return WithActions(e, batch);
+    }
+
+    private Tensor WithActions(Tensor e, SequenceBatch batch) => _actions is null || batch.Actions is null ? e : e.Plus(_actions.forward(batch.Actions));
+
+    /// <summary>Item representations (any id shape → shape + [D]): E[item] plus the sum of the item's side-feature embeddings.</summary>
+    public Tensor ItemVectors(Tensor ids)
+    {
+        var e = _items.forward(ids);
+        for (int g = 0; g < _itemFeatures.Count; g++)
+        {
+            var buf = _itemFeatureIds[g];
+            var side = buf.index_select(0, ids.reshape(-1)).reshape([.. ids.shape, buf.shape[1]]);
+            e = e.Plus(_itemFeatures[g].forward(side).sum(-2));
+        }
+        return e;
     }
 
     /// <summary>The layer stack: from input embeddings [B, L, D] (padding zeroed) to outputs [B, L, D].</summary>
     protected abstract Tensor Encode(Tensor x, Tensor valid, SequenceBatch batch);
 
     /// <summary>L2-normalised embeddings of the given item ids (any shape → shape + [D]).</summary>
-    public Tensor NormalizedItems(Tensor ids) => nn.functional.normalize(_items.forward(ids), p: 2, dim: -1, eps: NormEps);
+    public Tensor NormalizedItems(Tensor ids) => nn.functional.normalize(ItemVectors(ids), p: 2, dim: -1, eps: NormEps);
 
     /// <summary>The whole L2-normalised item table [ItemTableSize, D] (one normalisation per step instead of one per lookup).</summary>
-    public Tensor NormalizedItemTable() => nn.functional.normalize(_items.weight!, p: 2, dim: -1, eps: NormEps);
+    public Tensor NormalizedItemTable()
+    {
+        if (_itemFeatures.Count == 0) return nn.functional.normalize(_items.weight!, p: 2, dim: -1, eps: NormEps);
+        using var all = arange(ItemTableSize, device: _items.weight!.device);
+        return nn.functional.normalize(ItemVectors(all), p: 2, dim: -1, eps: NormEps);
+    }
 
     /// <summary>Builds the encoder a config names.</summary>
-    public static SequenceEncoder Create(ModelConfig config, long itemTableSize) => config.Encoder switch
+    public static SequenceEncoder Create(ModelConfig config, long itemTableSize, FeatureSpace? features = null) => config.Encoder switch
     {
-        "hstu" => new HstuEncoder(config, itemTableSize),
-        "sasrec" => new SasRecEncoder(config, itemTableSize),
+        "hstu" => new HstuEncoder(config, itemTableSize, features),
+        "sasrec" => new SasRecEncoder(config, itemTableSize, features),
         _ => throw new ArgumentException($"model.encoder is '{config.Encoder}'; expected hstu or sasrec."),
     };
 }

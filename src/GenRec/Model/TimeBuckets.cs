@@ -21,7 +21,7 @@ public static class TimeBuckets
     public static Tensor Compute(Tensor queryTimestamps, Tensor timestamps, int maxBucket)
     {
         using var scope = NewDisposeScope();
-        var delta = queryTimestamps.unsqueeze(2) - timestamps.unsqueeze(1);
+        var delta = queryTimestamps.unsqueeze(2).Minus(timestamps.unsqueeze(1));
         var logd = delta.abs_().clamp_min_(Scalars.Of(1L)).to(ScalarType.Float32).log_();
         return logd.div_(Scalars.Of(Width)).floor_().to(ScalarType.Int64).clamp_(Scalars.Of(0L), Scalars.Of((long)maxBucket)).MoveToOuterDisposeScope();
     }

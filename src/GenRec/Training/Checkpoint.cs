@@ -22,6 +22,9 @@ public sealed record Checkpoint
     /// <summary>Rows in the item table (largest raw item id + 1).</summary>
     public required long ItemTableSize { get; init; }
 
+    /// <summary>The feature space the model embeds (null or empty: items only).</summary>
+    public GenRec.Data.Features.FeatureSpace? Features { get; init; }
+
     /// <summary>Name of the dataset trained on.</summary>
     public string Dataset { get; init; } = "";
 
@@ -73,7 +76,7 @@ public sealed record Checkpoint
         using var fs = OpenChecked(path);
         using var r = new BinaryReader(fs);
         var info = ReadHeader(path, r);
-        var model = SequenceEncoder.Create(info.Config.Model, info.ItemTableSize);
+        var model = SequenceEncoder.Create(info.Config.Model, info.ItemTableSize, info.Features);
         try { model.load(r); }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -32,6 +32,9 @@ public sealed record ExperimentConfig
     /// <summary>The optimisation settings.</summary>
     public TrainingConfig Training { get; init; } = new();
 
+    /// <summary>Which parts of a prepared feature space to use (all by default; switches for ablations).</summary>
+    public GenRec.Data.Features.FeatureOptions Features { get; init; } = new();
+
     /// <summary>Validates both parts.</summary>
     public void Validate()
     {

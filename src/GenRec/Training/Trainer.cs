@@ -16,21 +16,24 @@ namespace GenRec.Training;
 public sealed class Trainer : IDisposable
 {
     private readonly ExperimentConfig _config;
-    private readonly InteractionDataset _data;
+    private readonly ISequenceDataset _data;
     private readonly Device _device;
     private readonly AdamW _optimizer;
     private readonly Tensor _corpus;
 
     /// <summary>Builds the split, the model (seeded) and the optimiser.</summary>
-    public Trainer(ExperimentConfig config, InteractionDataset data, Device device)
+    public Trainer(ExperimentConfig config, ISequenceDataset data, Device device)
     {
         config.Validate();
         _config = config;
         _data = data;
         _device = device;
-        Split = LeaveOneOutSplit.Create(data, config.Model.MaxLength, TrainingConfig.ParseSplit(config.Training.Split));
+        Split = data.Split(config.Model.MaxLength, TrainingConfig.ParseSplit(config.Training.Split), config.Features);
         manual_seed(config.Training.Seed);
-        Model = SequenceEncoder.Create(config.Model, data.ItemTableSize);
+        Features = data.Features.Select(config.Features);
+        Model = SequenceEncoder.Create(config.Model, data.ItemTableSize, Features);
+        for (int g = 0; g < Features.ItemFeatures.Count; g++)
+            Model.SetItemFeatureIds(g, data.ItemFeatureIds(g) ?? throw new ArgumentException($"{data.Name}: no ids for item feature {Features.ItemFeatures[g].Name}."));
         Model.to(device);
         var t = config.Training;
         _optimizer = new AdamW(Model.parameters(), t.LearningRate, t.Beta1, t.Beta2, t.WeightDecay);
@@ -39,6 +42,9 @@ public sealed class Trainer : IDisposable
 
     /// <summary>The model being trained.</summary>
     public SequenceEncoder Model { get; }
+
+    /// <summary>The feature space the model embeds (after the config's feature switches).</summary>
+    public GenRec.Data.Features.FeatureSpace Features { get; }
 
     /// <summary>The leave-one-out split used.</summary>
     public LeaveOneOutSplit Split { get; }
@@ -134,16 +140,18 @@ public sealed class Trainer : IDisposable
     {
         var t = _config.Training;
         using var scope = NewDisposeScope();
-        using var batch = SequenceBatch.Create(chunk.Select(c => c.Items).ToList(), chunk.Select(c => c.Timestamps).ToList(), null, _device);
+        using var batch = SequenceBatch.Create(chunk.Select(c => c.Items).ToList(), chunk.Select(c => c.Timestamps).ToList(), null, _device,
+            chunk.Select(c => c.Kinds).ToList(), chunk.Select(c => c.Actions).ToList());
         tokens = batch.Lengths.Sum();
 
-        // Supervised positions: every i with a next item (i < length − 1); the target is item i + 1.
+        // Supervised positions: m_i = 1 (plain items: every i with a next item); the target is token i + 1, an item.
         int width = batch.Width;
         var positions = new List<long>();
         var targets = new List<long>();
         for (int r = 0; r < chunk.Length; r++)
             for (int i = 0; i + 1 < chunk[r].Items.Length; i++)
             {
+                if (!chunk[r].IsSupervised(i)) continue;
                 positions.Add((long)r * width + i);
                 targets.Add(chunk[r].Items[i + 1]);
             }
@@ -170,6 +178,7 @@ public sealed class Trainer : IDisposable
         {
             Config = _config,
             ItemTableSize = _data.ItemTableSize,
+            Features = Features.IsEmpty ? null : Features,
             Dataset = _data.Name,
             Epoch = result.Epoch,
             Metrics = result.Metrics ?? History.LastOrDefault(h => h.Metrics is not null)?.Metrics,

@@ -1,0 +1,149 @@
+using System.IO.MemoryMappedFiles;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+
+namespace GenRec.Data.Features;
+
+/// <summary>
+/// A prepared folder (written by <see cref="SequenceBuilder"/>, <c>genrec prepare</c>) opened for training:
+/// <c>tokens.bin</c> is memory-mapped, so a log larger than RAM is read from disk as pages are touched;
+/// <c>offsets.bin</c> gives each user's token range; <c>users.txt</c>, <c>items.tsv</c> and <c>manifest.json</c> the rest.
+/// </summary>
+public sealed unsafe class PreparedDataset : ISequenceDataset, IDisposable
+{
+    /// <summary>The first 16 bytes of <c>tokens.bin</c> (records follow, aligned).</summary>
+    public static readonly byte[] TokensMagic = "GENREC-TOKENS-1\n"u8.ToArray();
+
+    private readonly MemoryMappedFile? _map;
+    private readonly MemoryMappedViewAccessor? _view;
+    private readonly byte* _base;
+    private readonly long[] _offsets;
+    private readonly string[] _userKeys;
+    private readonly string[] _itemKeys;
+    private readonly string[] _titles;
+    private readonly long[][] _itemFeatureIds;
+    private Dictionary<string, int>? _userIndex;
+
+    private PreparedDataset(string dir)
+    {
+        Directory = dir;
+        var manifestPath = Path.Combine(dir, "manifest.json");
+        if (!File.Exists(manifestPath)) throw new DataLoadException(dir, 0, "not a prepared folder (no manifest.json); run genrec prepare first.");
+        try { Summary = JsonSerializer.Deserialize<PrepareSummary>(File.ReadAllText(manifestPath), FeatureSchema.Json) ?? throw new JsonException("empty"); }
+        catch (JsonException e) { throw new DataLoadException(manifestPath, 0, $"unreadable manifest: {e.Message}", e); }
+        if (Summary.Version != 1) throw new DataLoadException(manifestPath, 0, $"format version {Summary.Version}; this GenRec reads version 1. Prepare the data again.");
+
+        var offPath = Path.Combine(dir, "offsets.bin");
+        var bytes = File.ReadAllBytes(offPath);
+        _offsets = MemoryMarshal.Cast<byte, long>(bytes).ToArray();
+        if (_offsets.Length != Summary.Users + 1) throw new DataLoadException(offPath, 0, $"{_offsets.Length - 1} users but the manifest says {Summary.Users}; the folder is damaged, prepare it again.");
+        _userKeys = File.ReadAllLines(Path.Combine(dir, "users.txt"));
+        if (_userKeys.Length != Summary.Users) throw new DataLoadException(Path.Combine(dir, "users.txt"), 0, $"{_userKeys.Length} users but the manifest says {Summary.Users}.");
+
+        var tokPath = Path.Combine(dir, "tokens.bin");
+        long expected = TokensMagic.Length + Summary.Tokens * sizeof(Token);
+        long actual = new FileInfo(tokPath).Length;
+        if (actual != expected) throw new DataLoadException(tokPath, 0, $"{actual} bytes; expected {expected} for {Summary.Tokens} tokens. The folder is damaged; prepare it again.");
+        if (Summary.Tokens > 0)
+        {
+            _map = MemoryMappedFile.CreateFromFile(tokPath, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+            _view = _map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+            byte* p = null;
+            _view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+            if (!new ReadOnlySpan<byte>(p, TokensMagic.Length).SequenceEqual(TokensMagic))
+                throw new DataLoadException(tokPath, 0, "not a GenRec token file (bad magic).");
+            _base = p + TokensMagic.Length;
+        }
+
+        var itemLines = File.ReadAllLines(Path.Combine(dir, "items.tsv"));
+        int n = itemLines.Length - 1;
+        _itemKeys = new string[n + 1];
+        _titles = new string[n + 1];
+        var groups = Features.ItemFeatures;
+        _itemFeatureIds = groups.Select(g => new long[(n + 1) * g.Width]).ToArray();
+        for (int i = 1; i <= n; i++)
+        {
+            var f = itemLines[i].Split('\t');
+            if (f.Length != 3 + groups.Count || !int.TryParse(f[0], out int id) || id != i)
+                throw new DataLoadException(Path.Combine(dir, "items.tsv"), i + 1, $"expected id {i}, key, title and {groups.Count} feature column(s).");
+            _itemKeys[i] = f[1];
+            _titles[i] = f[2];
+            for (int g = 0; g < groups.Count; g++)
+            {
+                if (f[3 + g].Length == 0) continue;
+                var ids = f[3 + g].Split(' ');
+                for (int w = 0; w < ids.Length; w++) _itemFeatureIds[g][i * groups[g].Width + w] = long.Parse(ids[w]);
+            }
+        }
+        Corpus = Enumerable.Range(1, n).Select(i => (long)i).ToArray();
+    }
+
+    /// <summary>Opens a prepared folder.</summary>
+    public static PreparedDataset Open(string dir) => new(dir);
+
+    /// <summary>Whether a folder is a prepared one.</summary>
+    public static bool IsPrepared(string dir) => System.IO.Directory.Exists(dir) && File.Exists(Path.Combine(dir, "manifest.json"));
+
+    /// <summary>The folder.</summary>
+    public string Directory { get; }
+
+    /// <summary>The manifest: counts and the feature space.</summary>
+    public PrepareSummary Summary { get; }
+
+    /// <inheritdoc />
+    public string Name => Summary.Name;
+
+    /// <inheritdoc />
+    public long[] Corpus { get; }
+
+    /// <inheritdoc />
+    public long ItemTableSize => _itemKeys.Length;
+
+    /// <inheritdoc />
+    public FeatureSpace Features => Summary.Features;
+
+    /// <summary>Number of users (sequences).</summary>
+    public int UserCount => _userKeys.Length;
+
+    /// <summary>A user's key as in the source.</summary>
+    public string UserKey(int user) => _userKeys[user];
+
+    /// <summary>A user's tokens, oldest first (contextual tokens first), read from the memory map.</summary>
+    public ReadOnlySpan<Token> Tokens(int user)
+    {
+        long start = _offsets[user], end = _offsets[user + 1];
+        return end == start ? [] : new ReadOnlySpan<Token>(_base + start * sizeof(Token), checked((int)(end - start)));
+    }
+
+    /// <inheritdoc />
+    public long[]? ItemFeatureIds(int group) => _itemFeatureIds[group];
+
+    /// <inheritdoc />
+    public string Describe(long itemId) =>
+        itemId > 0 && itemId < _titles.Length && _titles[itemId].Length > 0 ? _titles[itemId] : $"item {ItemKey(itemId)}";
+
+    /// <inheritdoc />
+    public string ItemKey(long itemId) => itemId > 0 && itemId < _itemKeys.Length ? _itemKeys[itemId] : itemId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <inheritdoc />
+    public LeaveOneOutSplit Split(int maxLength, EvalSplit split, FeatureOptions options) => LeaveOneOutSplit.Create(this, maxLength, split, options);
+
+    /// <inheritdoc />
+    public EvalExample? Latest(string userKey, int maxLength, FeatureOptions options)
+    {
+        _userIndex ??= Enumerable.Range(0, _userKeys.Length).ToDictionary(i => _userKeys[i], StringComparer.Ordinal);
+        if (!_userIndex.TryGetValue(userKey, out int u)) return null;
+        return LeaveOneOutSplit.Window(this, u, Tokens(u).Length, maxLength, options, target: 0, targetTime: null);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_view is not null)
+        {
+            _view.SafeMemoryMappedViewHandle.ReleasePointer();
+            _view.Dispose();
+        }
+        _map?.Dispose();
+    }
+}
