@@ -10,6 +10,7 @@ var root = new RootCommand("GenRec: generative recommenders with the HSTU encode
 {
     DemoCommand.Create(),
     PrepareCommand.Create(),
+    GenerateLogCommand.Create(),
     TrainCommand.Create(),
     EvalCommand.Create(),
     RecommendCommand.Create(),

@@ -58,7 +58,7 @@ internal sealed class ParquetRowReader : RowReader
     private string?[] ReadAsText(ParquetRowGroupReader rg, DataField field, int rows)
     {
         var t = Nullable.GetUnderlyingType(field.ClrType) ?? field.ClrType;
-        if (t == typeof(string))
+        if (t == typeof(string) || t == typeof(ReadOnlyMemory<char>))
         {
             var values = new string?[rows];
             rg.ReadAsync(field, values.AsMemory(), null, default).AsTask().GetAwaiter().GetResult();
