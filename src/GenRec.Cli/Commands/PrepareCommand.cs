@@ -12,15 +12,17 @@ internal static class PrepareCommand
         var schema = new Option<string>("--schema") { Description = "Feature-space schema JSON, for example configs/ml-1m/schema.json.", Required = true };
         var data = new Option<string>("--data") { Description = "Folder the schema's file paths are relative to.", Required = true };
         var outDir = new Option<string>("--out") { Description = "Prepared folder to write (replaced if it is an older prepared folder).", Required = true };
+        var name = new Option<string?>("--name") { Description = "Dataset name for reports (default: the schema's name), for example ML-1M-U3K." };
         var json = Options.Json();
         var cmd = new Command("prepare", "Build per-user token sequences (items, actions, contextual and auxiliary feature tokens, masks) from CSV/Parquet sources described by a schema.")
         {
-            schema, data, outDir, json,
+            schema, data, outDir, name, json,
         };
         cmd.SetAction(r => Cli.Run(() =>
         {
             bool asJson = r.GetValue(json);
             var s = FeatureSchema.Load(r.GetValue(schema)!);
+            if (r.GetValue(name) is { Length: > 0 } n) s = s with { Name = n };
             var dir = r.GetValue(data)!;
             if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"--data {dir}: no such folder.");
             var outPath = r.GetValue(outDir)!;
