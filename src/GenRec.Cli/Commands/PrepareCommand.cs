@@ -26,40 +26,51 @@ internal static class PrepareCommand
             var dir = r.GetValue(data)!;
             if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"--data {dir}: no such folder.");
             var outPath = r.GetValue(outDir)!;
-            PrepareSummary summary;
-            if (!asJson && Cli.Err.Profile.Capabilities.Interactive)
-            {
-                summary = null!;
-                Cli.Err.Progress().AutoClear(true)
-                    .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
-                    .Start(ctx =>
-                    {
-                        ProgressTask? task = null;
-                        var builder = new SequenceBuilder(s, dir)
-                        {
-                            Progress = new Reporter(p =>
-                            {
-                                if (task is null || task.Description != p.Phase) { task?.StopTask(); task = ctx.AddTask(p.Phase, maxValue: Math.Max(1, p.Total)); }
-                                task.Value = p.Done;
-                            }),
-                        };
-                        summary = builder.Build(outPath);
-                    });
-            }
-            else
-            {
-                string last = "";
-                var builder = new SequenceBuilder(s, dir)
-                {
-                    Progress = new Reporter(p => { if (p.Phase != last) { last = p.Phase; Cli.Note(p.Phase + " …"); } }),
-                };
-                summary = builder.Build(outPath);
-            }
-            if (asJson) { Cli.PrintJson(summary); return 0; }
-            Print(summary, outPath);
-            return 0;
+            // Ctrl+C stops the build; the half-built folder is removed and an earlier prepared folder stays as it was.
+            using var cancel = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
+            Console.CancelKeyPress += onCancel;
+            try { return Build(s, dir, outPath, asJson, cancel.Token); }
+            catch (OperationCanceledException) { Console.Error.WriteLine("genrec: prepare cancelled; nothing was written."); return 130; }
+            finally { Console.CancelKeyPress -= onCancel; }
         }));
         return cmd;
+    }
+
+    private static int Build(FeatureSchema s, string dir, string outPath, bool asJson, CancellationToken token)
+    {
+        PrepareSummary summary;
+        if (!asJson && Cli.Err.Profile.Capabilities.Interactive)
+        {
+            summary = null!;
+            Cli.Err.Progress().AutoClear(true)
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new SpinnerColumn())
+                .Start(ctx =>
+                {
+                    ProgressTask? task = null;
+                    var builder = new SequenceBuilder(s, dir)
+                    {
+                        Progress = new Reporter(p =>
+                        {
+                            if (task is null || task.Description != p.Phase) { task?.StopTask(); task = ctx.AddTask(p.Phase, maxValue: Math.Max(1, p.Total)); }
+                            task.Value = p.Done;
+                        }),
+                    };
+                    summary = builder.Build(outPath, token);
+                });
+        }
+        else
+        {
+            string last = "";
+            var builder = new SequenceBuilder(s, dir)
+            {
+                Progress = new Reporter(p => { if (p.Phase != last) { last = p.Phase; Cli.Note(p.Phase + " …"); } }),
+            };
+            summary = builder.Build(outPath, token);
+        }
+        if (asJson) { Cli.PrintJson(summary); return 0; }
+        Print(summary, outPath);
+        return 0;
     }
 
     private static void Print(PrepareSummary s, string outPath)
