@@ -35,20 +35,20 @@ public sealed record RankingMetrics
         if (users is not null && users.Count != labels.Count) throw new ArgumentException($"{labels.Count} labels but {users.Count} user ids.");
         int n = labels.Count;
         double rate = n == 0 ? double.NaN : labels.Count(l => l) / (double)n;
-        double ll = LogLoss(labels, probabilities);
+        double ll = CrossEntropy(labels, probabilities);
         return new RankingMetrics
         {
             Count = n,
             BaseRate = rate,
-            Auc = Auc(labels, probabilities),
-            Gauc = users is null ? double.NaN : Gauc(labels, probabilities, users),
+            Auc = AreaUnderCurve(labels, probabilities),
+            Gauc = users is null ? double.NaN : GroupedAuc(labels, probabilities, users),
             LogLoss = ll,
             Ne = ll / Entropy(rate),
         };
     }
 
     /// <summary>AUC by the rank-sum (Mann–Whitney) formula with average ranks for ties.</summary>
-    public static double Auc(IReadOnlyList<bool> labels, IReadOnlyList<double> scores)
+    public static double AreaUnderCurve(IReadOnlyList<bool> labels, IReadOnlyList<double> scores)
     {
         int n = labels.Count;
         long pos = labels.Count(l => l), neg = n - pos;
@@ -67,13 +67,13 @@ public sealed record RankingMetrics
     }
 
     /// <summary>Per-user AUC weighted by the user's example count, over users that have both classes; NaN if none has.</summary>
-    public static double Gauc(IReadOnlyList<bool> labels, IReadOnlyList<double> scores, IReadOnlyList<long> users)
+    public static double GroupedAuc(IReadOnlyList<bool> labels, IReadOnlyList<double> scores, IReadOnlyList<long> users)
     {
         double sum = 0, weight = 0;
         foreach (var g in Enumerable.Range(0, labels.Count).GroupBy(i => users[i]))
         {
             var idx = g.ToArray();
-            double auc = Auc(idx.Select(i => labels[i]).ToArray(), idx.Select(i => scores[i]).ToArray());
+            double auc = AreaUnderCurve(idx.Select(i => labels[i]).ToArray(), idx.Select(i => scores[i]).ToArray());
             if (double.IsNaN(auc)) continue;
             sum += auc * idx.Length;
             weight += idx.Length;
@@ -82,7 +82,7 @@ public sealed record RankingMetrics
     }
 
     /// <summary>Mean binary cross-entropy (natural log), probabilities clipped to [ε, 1 − ε].</summary>
-    public static double LogLoss(IReadOnlyList<bool> labels, IReadOnlyList<double> probabilities)
+    public static double CrossEntropy(IReadOnlyList<bool> labels, IReadOnlyList<double> probabilities)
     {
         if (labels.Count == 0) return double.NaN;
         double s = 0;

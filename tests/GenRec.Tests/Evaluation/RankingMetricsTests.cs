@@ -8,11 +8,11 @@ public class RankingMetricsTests
     public void AucCountsCorrectlyOrderedPairsWithTiesAsHalf()
     {
         // Positives 0.9, 0.4; negatives 0.5, 0.1: pairs (0.9>0.5, 0.9>0.1, 0.4<0.5, 0.4>0.1) → 3/4.
-        Assert.Equal(0.75, RankingMetrics.Auc([true, false, true, false], [0.9, 0.5, 0.4, 0.1]), 12);
+        Assert.Equal(0.75, RankingMetrics.AreaUnderCurve([true, false, true, false], [0.9, 0.5, 0.4, 0.1]), 12);
         // A tie between a positive and a negative counts one half: pairs (0.5=0.5 → ½, 0.5>0.2 → 1) → 0.75.
-        Assert.Equal(0.75, RankingMetrics.Auc([true, false, false], [0.5, 0.5, 0.2]), 12);
-        Assert.Equal(1.0, RankingMetrics.Auc([false, true], [0.1, 0.2]), 12);
-        Assert.True(double.IsNaN(RankingMetrics.Auc([true, true], [0.1, 0.2])));
+        Assert.Equal(0.75, RankingMetrics.AreaUnderCurve([true, false, false], [0.5, 0.5, 0.2]), 12);
+        Assert.Equal(1.0, RankingMetrics.AreaUnderCurve([false, true], [0.1, 0.2]), 12);
+        Assert.True(double.IsNaN(RankingMetrics.AreaUnderCurve([true, true], [0.1, 0.2])));
     }
 
     [Fact]
@@ -22,7 +22,7 @@ public class RankingMetricsTests
         double[] p = [0.9, 0.1, 0.2, 0.8, 0.3, 0.5, 0.6];
         long[] u = [1, 1, 2, 2, 2, 3, 3];
         // user 1: AUC 1 (2 examples); user 2: positive 0.2 vs negatives 0.8, 0.3 → 0 (3 examples); user 3: one class, skipped.
-        Assert.Equal((1.0 * 2 + 0.0 * 3) / 5, RankingMetrics.Gauc(y, p, u), 12);
+        Assert.Equal((1.0 * 2 + 0.0 * 3) / 5, RankingMetrics.GroupedAuc(y, p, u), 12);
     }
 
     [Fact]
