@@ -44,36 +44,63 @@ public sealed class HstuLayer : nn.Module<Tensor, Tensor, Tensor, Tensor>
     /// x: [B, L, D]; rab: [B, L, L] (or broadcastable); valid: [B, L, 1] float mask of non-padding positions.
     /// Returns [B, L, D] with padding rows zeroed.
     /// </summary>
-    public override Tensor forward(Tensor x, Tensor rab, Tensor valid)
+    public override Tensor forward(Tensor x, Tensor rab, Tensor valid) => Forward(x, rab, valid, null, out _, out _);
+
+    /// <summary>
+    /// The layer with an optional attention pattern <paramref name="allowed"/> (bool, broadcastable to [B, L, L]; null: causal),
+    /// also returning this layer's keys and values [B, H, L, d] (the M-FALCON cache; valid while the caller holds them).
+    /// </summary>
+    public Tensor Forward(Tensor x, Tensor rab, Tensor valid, Tensor? allowed, out Tensor keys, out Tensor values)
     {
         using var scope = NewDisposeScope();
+        long b = x.shape[0], l = x.shape[1];
+        var (u, v, q, k) = Project(x);
+        var attn = PointwiseAttentionWeights(q, k, rab.unsqueeze(1), _n, allowed is { } a && a.dim() == 3 ? a.unsqueeze(1) : allowed);
+        if (_attnDropout > 0) attn = nn.functional.dropout(attn, _attnDropout, training);
+        var o = attn.matmul(v);
+        var y = Combine(x, u, o) * valid;
+        keys = k.MoveToOuterDisposeScope();
+        values = v.MoveToOuterDisposeScope();
+        return y.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Eq. 1: U [B, L, H·d_v] and V, Q, K [B, H, L, d] from SiLU(LN(X) · W_uvqk).</summary>
+    public (Tensor U, Tensor V, Tensor Q, Tensor K) Project(Tensor x)
+    {
         long b = x.shape[0], l = x.shape[1];
         var normed = nn.functional.layer_norm(x, [x.shape[2]], eps: 1e-6);
         var uvqk = nn.functional.silu(normed.matmul(_uvqk));
         var parts = uvqk.split([_heads * _v, _heads * _v, _heads * _qk, _heads * _qk], dim: -1);
-        var u = parts[0];
-        var v = parts[1].view(b, l, _heads, _v).transpose(1, 2);
-        var q = parts[2].view(b, l, _heads, _qk).transpose(1, 2);
-        var k = parts[3].view(b, l, _heads, _qk).transpose(1, 2);
-        var attn = PointwiseAttentionWeights(q, k, rab.unsqueeze(1), _n);
-        if (_attnDropout > 0) attn = nn.functional.dropout(attn, _attnDropout, training);
-        var o = attn.matmul(v).transpose(1, 2).reshape(b, l, _heads * _v);
-        var gated = u * nn.functional.layer_norm(o, [_heads * _v], eps: 1e-6);
-        var y = x.Plus(_o.forward(_dropout.forward(gated)));
-        return (y * valid).MoveToOuterDisposeScope();
+        return (parts[0],
+            parts[1].view(b, l, _heads, _v).transpose(1, 2),
+            parts[2].view(b, l, _heads, _qk).transpose(1, 2),
+            parts[3].view(b, l, _heads, _qk).transpose(1, 2));
     }
 
+    /// <summary>Eq. 3 from the attention output o = A·V [B, H, L, d_v]: Y = X + W_o · Dropout(U ⊙ LN(o)) + b_o.</summary>
+    public Tensor Combine(Tensor x, Tensor u, Tensor o)
+    {
+        long b = x.shape[0], l = x.shape[1];
+        var flat = o.transpose(1, 2).reshape(b, l, _heads * _v);
+        var gated = u * nn.functional.layer_norm(flat, [_heads * _v], eps: 1e-6);
+        return x.Plus(_o.forward(_dropout.forward(gated)));
+    }
+
+    /// <summary>The attention normaliser N (the padded length).</summary>
+    public int Normalizer => _n;
+
     /// <summary>
-    /// HSTU's pointwise aggregated attention weights: SiLU(Q Kᵀ + rab) / N with the causal mask (key j ≤ query i).
-    /// q, k: [B, H, L, d]; rab broadcastable to [B, H, L, L]. No 1/√d scaling and no softmax, as in the paper.
+    /// HSTU's pointwise aggregated attention weights: SiLU(Q Kᵀ + rab) / N with the causal mask (key j ≤ query i),
+    /// or the pattern <paramref name="allowed"/> (bool, true = may attend). q, k: [B, H, L, d]; rab broadcastable to
+    /// [B, H, L, L]. No 1/√d scaling and no softmax, as in the paper.
     /// </summary>
-    public static Tensor PointwiseAttentionWeights(Tensor q, Tensor k, Tensor rab, int n)
+    public static Tensor PointwiseAttentionWeights(Tensor q, Tensor k, Tensor rab, int n, Tensor? allowed = null)
     {
         using var scope = NewDisposeScope();
         long l = q.shape[2];
         var scores = q.matmul(k.transpose(-2, -1)).Plus(rab);
-        var causal = ones(l, l, dtype: ScalarType.Bool, device: q.device).tril();
-        var a = nn.functional.silu(scores).div(Scalars.Of((double)n)).masked_fill(causal.logical_not(), Scalars.Of(0.0));
+        var mask = allowed ?? ones(l, k.shape[2], dtype: ScalarType.Bool, device: q.device).tril();
+        var a = nn.functional.silu(scores).div(Scalars.Of((double)n)).masked_fill(mask.logical_not(), Scalars.Of(0.0));
         return a.MoveToOuterDisposeScope();
     }
 }

@@ -34,6 +34,22 @@ public sealed class RelativeAttentionBias : nn.Module<Tensor, Tensor>
     /// <summary>Time weights w_time (buckets + 1).</summary>
     public Parameter TimeWeights => _timeWeights;
 
+    /// <summary>
+    /// Bias [B, Lq, Lk] for queries at logical positions <paramref name="queryPositions"/> [Lq] and keys at
+    /// <paramref name="keyPositions"/> [Lk], from time buckets [B, Lq, Lk]. M-FALCON places every candidate at the
+    /// position right after the history, so that a candidate scored in a micro-batch sees what it would see alone.
+    /// </summary>
+    public Tensor ForPositions(Tensor queryPositions, Tensor keyPositions, Tensor timeBuckets)
+    {
+        using var scope = NewDisposeScope();
+        var rel = keyPositions.unsqueeze(0).Minus(queryPositions.unsqueeze(1)).add_(Scalars.Of((long)(_n - 1)));
+        if (rel.min().item<long>() < 0 || rel.max().item<long>() > 2 * _n - 2)
+            throw new ArgumentException($"relative positions beyond the model's padded length N = {_n}.");
+        var pos = _posWeights.index_select(0, rel.flatten()).view(1, rel.shape[0], rel.shape[1]);
+        var time = _timeWeights.index_select(0, timeBuckets.flatten()).view(timeBuckets.shape);
+        return pos.Plus(time).MoveToOuterDisposeScope();
+    }
+
     /// <summary>Bias [B, L, L] from precomputed time buckets [B, L, L] (see <see cref="TimeBuckets.Compute"/>).</summary>
     public override Tensor forward(Tensor timeBuckets)
     {

@@ -93,12 +93,20 @@ public abstract class SequenceEncoder : nn.Module<SequenceBatch, Tensor>
             throw new ArgumentException($"batch width {batch.Width} exceeds the model's padded length {Config.PaddedLength}.");
         using var scope = NewDisposeScope();
         var valid = batch.ValidMask().unsqueeze(-1).to(_items.weight!.dtype);
-        var pos = arange(batch.Width, device: batch.Ids.device);
-        var x = EmbedTokens(batch).mul(Scalars.Of(Math.Sqrt(Config.EmbeddingDim))).Plus(_positions.forward(pos).unsqueeze(0));
-        x = _inputDropout.forward(x) * valid;
+        var x = InputEmbeddings(batch, arange(batch.Width, device: batch.Ids.device)) * valid;
         var h = Encode(x, valid, batch);
-        return nn.functional.normalize(h, p: 2, dim: -1, eps: NormEps).MoveToOuterDisposeScope();
+        return Normalize(h).MoveToOuterDisposeScope();
     }
+
+    /// <summary>The input layer: token embeddings ·√D + the position embeddings of <paramref name="positions"/> [L], then dropout.</summary>
+    public Tensor InputEmbeddings(SequenceBatch batch, Tensor positions)
+    {
+        var x = EmbedTokens(batch).mul(Scalars.Of(Math.Sqrt(Config.EmbeddingDim))).Plus(_positions.forward(positions).unsqueeze(0));
+        return _inputDropout.forward(x);
+    }
+
+    /// <summary>L2 normalisation of encoder outputs (the user embeddings).</summary>
+    public static Tensor Normalize(Tensor h) => nn.functional.normalize(h, p: 2, dim: -1, eps: NormEps);
 
     /// <summary>Token embeddings before scaling: items (with side features and actions) and feature tokens, each from its own table.</summary>
     private Tensor EmbedTokens(SequenceBatch batch)
