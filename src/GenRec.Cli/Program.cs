@@ -11,6 +11,7 @@ var root = new RootCommand("GenRec: generative recommenders with the HSTU encode
     DemoCommand.Create(),
     PrepareCommand.Create(),
     GenerateLogCommand.Create(),
+    BenchCommand.Create(),
     TrainCommand.Create(),
     EvalCommand.Create(),
     RecommendCommand.Create(),
