@@ -1,0 +1,39 @@
+using System.Globalization;
+using GenRec.Data.Features;
+
+namespace GenRec.Data;
+
+/// <summary>
+/// One prediction task of the multi-task ranking head. Tasks come from the schema's actions: numeric actions
+/// (ratings) give a binary "positive" task (the action's polarity) and a regression task on the value;
+/// categorical actions (page view, cart, favourite, buy) give one binary task per action value.
+/// </summary>
+/// <param name="Name">For reports: "positive", "value", or the action value.</param>
+/// <param name="IsRegression">MSE on the value instead of BCE on a 0/1 label.</param>
+public sealed record RankingTask(string Name, bool IsRegression)
+{
+    /// <summary>The tasks a feature space's actions define (none without actions).</summary>
+    public static IReadOnlyList<RankingTask> FromActions(FeatureSpace features)
+    {
+        var a = features.Actions;
+        if (a.Count == 0) return [];
+        if (a.All(v => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out _)))
+            return [new RankingTask("positive", false), new RankingTask("value", true)];
+        return a.Select(v => new RankingTask(v, false)).ToList();
+    }
+
+    /// <summary>The labels of one item token for each task (0/1 for binary tasks, the value for regression).</summary>
+    public static float[] Labels(IReadOnlyList<RankingTask> tasks, FeatureSpace features, in Token item)
+    {
+        var labels = new float[tasks.Count];
+        string? action = item.Action > 0 ? features.Actions[item.Action - 1] : null;
+        for (int t = 0; t < tasks.Count; t++)
+        {
+            var task = tasks[t];
+            labels[t] = task.IsRegression ? float.Parse(action ?? "0", CultureInfo.InvariantCulture)
+                : task.Name == "positive" && !features.Actions.Contains("positive") ? (item.Feedback == Feedback.Positive ? 1f : 0f)
+                : action == task.Name ? 1f : 0f;
+        }
+        return labels;
+    }
+}
