@@ -102,7 +102,7 @@ public sealed class LeaveOneOutSplit
     /// The latest window of user <paramref name="user"/>'s tokens before index <paramref name="end"/>, at most
     /// <paramref name="length"/> tokens: kept contextual tokens first, then the latest kept others.
     /// </summary>
-    internal static EvalExample Window(PreparedDataset data, int user, int end, int length, FeatureOptions options, long target, long? targetTime)
+    internal static EvalExample Window(PreparedDataset data, int user, int end, int length, FeatureOptions options, long target, long? targetTime, List<int>? pickedOut = null)
     {
         var tokens = data.Tokens(user);
         var kinds = data.Features.TokenKinds;
@@ -116,6 +116,7 @@ public sealed class LeaveOneOutSplit
         for (int i = end - 1; i >= c && head + tail.Count < length; i--) if (Kept(tokens[i])) tail.Add(i);
         tail.Reverse();
         picked.AddRange(tail);
+        pickedOut?.AddRange(picked);
         int n = picked.Count;
         var values = new long[n];
         var times = new long[n];

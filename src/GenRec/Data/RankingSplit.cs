@@ -70,8 +70,12 @@ public sealed class RankingSplit
             bool isTest = IsTest(data.UserKey(u), seed, testFraction);
             // Train users learn from their whole window, candidates included; test users keep the candidates out of the history.
             int windowEnd = isTest ? end : tokens.Length;
-            var history = LeaveOneOutSplit.Window(data, u, windowEnd, maxHistoryTokens, options, 0, time);
-            var ex = new RankingExample(data.UserKey(u), history, cands.ToArray(), labels.ToArray(), time);
+            var picked = new List<int>();
+            var history = LeaveOneOutSplit.Window(data, u, windowEnd, maxHistoryTokens, options, 0, time, picked);
+            var historyLabels = new float[]?[picked.Count];
+            for (int j = 0; j < picked.Count; j++)
+                if (tokens[picked[j]].IsItem) historyLabels[j] = RankingTask.Labels(tasks, data.Features, tokens[picked[j]]);
+            var ex = new RankingExample(data.UserKey(u), history, cands.ToArray(), labels.ToArray(), time) { HistoryLabels = historyLabels };
             (isTest ? test : train).Add(ex);
         }
         if (train.Count == 0 || test.Count == 0)

@@ -49,8 +49,8 @@ public sealed class MFalcon
         return new HistoryCache(keys, values, times, n, requestTime);
     }
 
-    /// <summary>Normalised outputs [m, D] at each candidate, from the cache, in micro-batches of <paramref name="microBatch"/>.</summary>
-    public Tensor Score(HistoryCache cache, long[] candidates, int microBatch)
+    /// <summary>Outputs [m, D] at each candidate (L2-normalised unless <paramref name="normalize"/> is false), from the cache, in micro-batches of <paramref name="microBatch"/>.</summary>
+    public Tensor Score(HistoryCache cache, long[] candidates, int microBatch, bool normalize = true)
     {
         if (microBatch < 1) throw new ArgumentOutOfRangeException(nameof(microBatch), microBatch, "micro-batch size must be at least 1.");
         using var _ = no_grad();
@@ -79,7 +79,7 @@ public sealed class MFalcon
                     .Plus(nn.functional.silu(sSelf).div(norm) * v);                            // [b, H, 1, d_v]
                 x = layer.Combine(x, u, o);
             }
-            outputs.Add(SequenceEncoder.Normalize(x.squeeze(1)));
+            outputs.Add(normalize ? SequenceEncoder.Normalize(x.squeeze(1)) : x.squeeze(1));
         }
         return cat(outputs, 0).MoveToOuterDisposeScope();
     }

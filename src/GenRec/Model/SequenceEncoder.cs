@@ -92,10 +92,18 @@ public abstract class SequenceEncoder : nn.Module<SequenceBatch, Tensor>
         if (batch.Width > Config.PaddedLength)
             throw new ArgumentException($"batch width {batch.Width} exceeds the model's padded length {Config.PaddedLength}.");
         using var scope = NewDisposeScope();
+        return Normalize(Hidden(batch)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The encoder outputs [B, L, D] before normalisation (what the ranking head reads); padding positions are zero.</summary>
+    public Tensor Hidden(SequenceBatch batch)
+    {
+        if (batch.Width > Config.PaddedLength)
+            throw new ArgumentException($"batch width {batch.Width} exceeds the model's padded length {Config.PaddedLength}.");
+        using var scope = NewDisposeScope();
         var valid = batch.ValidMask().unsqueeze(-1).to(_items.weight!.dtype);
         var x = InputEmbeddings(batch, arange(batch.Width, device: batch.Ids.device)) * valid;
-        var h = Encode(x, valid, batch);
-        return Normalize(h).MoveToOuterDisposeScope();
+        return Encode(x, valid, batch).MoveToOuterDisposeScope();
     }
 
     /// <summary>The input layer: token embeddings ·√D + the position embeddings of <paramref name="positions"/> [L], then dropout.</summary>
@@ -116,6 +124,9 @@ public abstract class SequenceEncoder : nn.Module<SequenceBatch, Tensor>
         var e = ItemVectors(batch.Ids.masked_fill(batch.Kinds.ne(zero), zero));
         for (int k = 0; k < _tokenKinds.Count; k++)
             e = e.Plus(_tokenKinds[k].forward(batch.Ids.masked_fill(batch.Kinds.ne(Scalars.Of((long)(k + 1))), zero)));
+        // Interleaved ranking sequences carry actions as tokens of their own, embedded with the action table.
+        if (_actions is not null)
+            e = e.Plus(_actions.forward(batch.Ids.masked_fill(batch.Kinds.ne(Scalars.Of((long)Token.ActionKind)), zero)));
         return WithActions(e, batch);
     }
 

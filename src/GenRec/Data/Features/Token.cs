@@ -14,6 +14,9 @@ namespace GenRec.Data.Features;
 [StructLayout(LayoutKind.Sequential, Pack = 1)]
 public readonly record struct Token(long Timestamp, int Value, ushort Action, byte Kind, byte Flags)
 {
+    /// <summary>The kind of an action token in an interleaved ranking sequence (Φ0, a0, Φ1, a1, …); its value is the action id.</summary>
+    public const byte ActionKind = 255;
+
     /// <summary>The flag bit of m_i = 1.</summary>
     public const byte SupervisedBit = 4;
 
