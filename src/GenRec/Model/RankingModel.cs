@@ -10,18 +10,16 @@ namespace GenRec.Model;
 /// variant) and a <see cref="MultiTaskHead"/> read at item positions. Binary tasks train with BCE on logits,
 /// regression tasks with MSE.
 /// </summary>
-public sealed class RankingModel : nn.Module
+public sealed class RankingModel : Ranker
 {
     private readonly HstuEncoder _encoder;
     private readonly MultiTaskHead _head;
 
     /// <summary>Creates the encoder (with the feature space's tables) and the head.</summary>
     public RankingModel(ModelConfig config, long itemTableSize, FeatureSpace features, IReadOnlyList<RankingTask> tasks, bool interleaved, int headHidden = 64)
-        : base(nameof(RankingModel))
+        : base(nameof(RankingModel), tasks, interleaved)
     {
         if (features.Actions.Count == 0) throw new ArgumentException("ranking needs actions in the feature space.");
-        Tasks = tasks;
-        Interleaved = interleaved;
         _encoder = new HstuEncoder(config, itemTableSize, features);
         _head = new MultiTaskHead(config.EmbeddingDim, headHidden, tasks.Count);
         RegisterComponents();
@@ -30,14 +28,8 @@ public sealed class RankingModel : nn.Module
     /// <summary>The encoder.</summary>
     public HstuEncoder Encoder => _encoder;
 
-    /// <summary>The tasks, in logit order.</summary>
-    public IReadOnlyList<RankingTask> Tasks { get; }
-
-    /// <summary>Interleaved (Φ, a tokens) or summed (actions added to items).</summary>
-    public bool Interleaved { get; }
-
-    /// <summary>Logits [P, T] at flat positions (row · width + column) of a batch, for the items predicted there.</summary>
-    public Tensor Logits(SequenceBatch batch, long[] flatPositions, long[] items)
+    /// <inheritdoc />
+    public override Tensor Logits(SequenceBatch batch, long[] flatPositions, long[] items)
     {
         using var scope = NewDisposeScope();
         var h = _encoder.Hidden(batch);
@@ -48,7 +40,7 @@ public sealed class RankingModel : nn.Module
     }
 
     /// <summary>Logits [m, T] of a history's candidates: M-FALCON when interleaved, the last output otherwise.</summary>
-    public Tensor ScoreCandidates(EvalExample history, long[] candidates, long requestTime, Device device, int microBatch = 128)
+    public override Tensor ScoreCandidates(EvalExample history, long[] candidates, long requestTime, Device device, int microBatch = 128)
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
@@ -66,20 +58,5 @@ public sealed class RankingModel : nn.Module
         }
         var e = _encoder.ItemVectors(tensor(candidates, device: device));
         return _head.forward(h, e).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>Σ over tasks of BCE-with-logits (binary) or MSE (regression), each averaged over positions.</summary>
-    public static Tensor Loss(Tensor logits, Tensor labels, IReadOnlyList<RankingTask> tasks)
-    {
-        using var scope = NewDisposeScope();
-        Tensor? total = null;
-        for (int t = 0; t < tasks.Count; t++)
-        {
-            var x = logits[.., t];
-            var y = labels[.., t];
-            var l = tasks[t].IsRegression ? nn.functional.mse_loss(x, y) : nn.functional.binary_cross_entropy_with_logits(x, y);
-            total = total is null ? l : total.Plus(l);
-        }
-        return total!.MoveToOuterDisposeScope();
     }
 }

@@ -20,17 +20,28 @@ public sealed class RankingTrainer : IDisposable
     private readonly AdamW _optimizer;
     private readonly RankingSequence[] _train;
 
-    /// <summary>Builds the model (seeded) and the optimiser.</summary>
+    /// <summary>Builds the HSTU ranking model (seeded) and the optimiser.</summary>
     public RankingTrainer(ExperimentConfig config, ISequenceDataset data, RankingSplit split, bool interleaved, Device device)
+        : this(config, split, device, () =>
+        {
+            var features = data.Features.Select(config.Features);
+            var m = new RankingModel(config.Model, data.ItemTableSize, features, split.Tasks, interleaved);
+            for (int g = 0; g < features.ItemFeatures.Count; g++) m.Encoder.SetItemFeatureIds(g, data.ItemFeatureIds(g)!);
+            return m;
+        })
+    {
+    }
+
+    /// <summary>Trains any <see cref="Ranker"/> (for example the <see cref="DlrmRanker"/> baseline) with the same loop and optimiser.</summary>
+    public RankingTrainer(ExperimentConfig config, RankingSplit split, Device device, Func<Ranker> create)
     {
         config.Validate();
         _config = config;
         _split = split;
         _device = device;
         manual_seed(config.Training.Seed);
-        var features = data.Features.Select(config.Features);
-        Model = new RankingModel(config.Model, data.ItemTableSize, features, split.Tasks, interleaved);
-        for (int g = 0; g < features.ItemFeatures.Count; g++) Model.Encoder.SetItemFeatureIds(g, data.ItemFeatureIds(g)!);
+        Model = create();
+        bool interleaved = Model.Interleaved;
         Model.to(device);
         var t = config.Training;
         _optimizer = new AdamW(Model.parameters(), t.LearningRate, t.Beta1, t.Beta2, t.WeightDecay);
@@ -41,7 +52,7 @@ public sealed class RankingTrainer : IDisposable
     }
 
     /// <summary>The model.</summary>
-    public RankingModel Model { get; }
+    public Ranker Model { get; }
 
     /// <summary>Called after each epoch with (epoch, mean training loss, seconds).</summary>
     public Action<int, double, double>? EpochCompleted { get; set; }
@@ -88,7 +99,7 @@ public sealed class RankingTrainer : IDisposable
             }
         var logits = Model.Logits(batch, positions.ToArray(), items.ToArray());
         var y = tensor(labels.ToArray(), device: _device).view(positions.Count, Model.Tasks.Count);
-        var loss = RankingModel.Loss(logits, y, Model.Tasks);
+        var loss = Ranker.Loss(logits, y, Model.Tasks);
         _optimizer.ZeroGrad();
         loss.backward();
         _optimizer.Step();

@@ -55,6 +55,19 @@ public class RankingTrainerTests
     }
 
     [Fact]
+    public void DlrmBaselineTrainsWithTheSameLoop()
+    {
+        using var dir = new TempDir();
+        using var data = TasteLog(dir);
+        var split = RankingSplit.Create(data, maxHistoryTokens: 40, candidates: 10, seed: 1);
+        using var trainer = new RankingTrainer(Config(10), split, CPU, () => new DlrmRanker(data.ItemTableSize, data.Features, split.Tasks, dim: 16, hidden: 32));
+        var losses = trainer.Run();
+        Assert.True(losses[^1] < losses[0], "loss must go down");
+        var like = trainer.Evaluate().Binary["like"];
+        Assert.True(like.Auc > 0.6, $"AUC {like.Auc:F3}");
+    }
+
+    [Fact]
     public void InterleavedVariantTrainsAndScoresCandidatesWithMFalcon()
     {
         using var dir = new TempDir();
