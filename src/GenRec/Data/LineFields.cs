@@ -67,6 +67,9 @@ internal readonly struct LineFields
 
     public ReadOnlySpan<char> this[int i] => _text.AsSpan(_fields[i].Start, _fields[i].Length);
 
+    /// <summary>Where field <paramref name="i"/> lies in the (unquoted) text.</summary>
+    public (int Start, int Length) Range(int i) => _fields[i];
+
     public string Text(int i) => this[i].ToString();
 
     public long Long(int i, string name)

@@ -13,13 +13,9 @@ namespace GenRec.Training;
 public sealed record ExperimentConfig
 {
     /// <summary>JSON options: camelCase, comments allowed, unknown fields rejected (a typo must not be ignored).</summary>
-    public static readonly JsonSerializerOptions Json = new()
+    public static readonly JsonSerializerOptions Json = new(GenRec.Data.Features.FeatureSchema.Json)
     {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-        WriteIndented = true,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
         NumberHandling = JsonNumberHandling.AllowReadingFromString,
     };
 

@@ -87,27 +87,14 @@ internal sealed class CsvRowReader : RowReader
 
     private void SplitQuoted()
     {
-        var sb = new StringBuilder(_line.Length);
+        var (fields, text) = LineFields.SplitCsv(Path, Line, _line.TrimEnd('\r'));
         _count = 0;
-        int fieldStart = 0;
-        bool quoted = false;
-        var text = _line.TrimEnd('\r');
-        for (int i = 0; i < text.Length; i++)
+        for (int f = 0; f < fields.Count; f++)
         {
-            char c = text[i];
-            if (quoted)
-            {
-                if (c == '"' && i + 1 < text.Length && text[i + 1] == '"') { sb.Append('"'); i++; }
-                else if (c == '"') quoted = false;
-                else sb.Append(c);
-            }
-            else if (c == '"') quoted = true;
-            else if (c == ',') { Add(fieldStart, sb.Length - fieldStart); fieldStart = sb.Length; }
-            else sb.Append(c);
+            var (start, length) = fields.Range(f);
+            Add(start, length);
         }
-        if (quoted) throw new DataLoadException(Path, Line, "unterminated quoted field; expected a closing \".");
-        Add(fieldStart, sb.Length - fieldStart);
-        _line = sb.ToString();
+        _line = text;
     }
 
     private void Add(int start, int length)
