@@ -13,12 +13,13 @@ internal static class EvalCommand
         var ckpt = Options.Checkpoint();
         var data = Options.Data();
         var split = new Option<string?>("--split") { Description = "test (last item) or validation (second-to-last); default: the checkpoint's." };
+        var targets = new Option<string>("--targets") { Description = "all (the paper's protocol), or non-negative: only users whose held-out item was not negative feedback (prepared data with actions).", DefaultValueFactory = _ => "all" };
         var json = Options.Json();
         var device = Options.Device();
         var threads = Options.Threads();
         var cmd = new Command("eval", "Evaluate a checkpoint on the leave-one-out split over the full item corpus (HR, NDCG at 10/50/200, MRR).")
         {
-            ckpt, data, split, device, threads, json,
+            ckpt, data, split, targets, device, threads, json,
         };
         cmd.SetAction(r => Cli.Run(() =>
         {
@@ -29,10 +30,17 @@ internal static class EvalCommand
             var which = TrainingConfig.ParseSplit(r.GetValue(split) ?? info.Config.Training.Split);
             var loo = dataset.Split(info.Config.Model.MaxLength, which, info.Config.Features);
             foreach (var note in loo.Notes) Cli.Note("note: " + note);
+            var cases = r.GetValue(targets) switch
+            {
+                "all" => loo.Eval,
+                "non-negative" => loo.Eval.Where(e => e.TargetFeedback != GenRec.Data.Features.Feedback.Negative).ToList(),
+                var other => throw new ArgumentException($"--targets {other}: expected all or non-negative."),
+            };
+            if (cases.Count < loo.Eval.Count) Cli.Note($"evaluating {cases.Count:N0} of {loo.Eval.Count:N0} users (held-out item not negative feedback)");
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            var metrics = Evaluator.Evaluate(model, loo.Eval, dataset.Corpus, dev, info.Config.Training.EvalBatchSize);
+            var metrics = Evaluator.Evaluate(model, cases, dataset.Corpus, dev, info.Config.Training.EvalBatchSize);
             double secs = clock.Elapsed.TotalSeconds;
-            var pop = PopularityBaseline.Evaluate(loo.Eval, dataset.Corpus, PopularityBaseline.Counts(loo.Train));
+            var pop = PopularityBaseline.Evaluate(cases, dataset.Corpus, PopularityBaseline.Counts(loo.Train));
             if (asJson) Cli.PrintJson(new { checkpoint = r.GetValue(ckpt), dataset = dataset.Name, split = which.ToString().ToLowerInvariant(), epoch = info.Epoch, evalSeconds = secs, metrics, popularity = pop });
             else
             {

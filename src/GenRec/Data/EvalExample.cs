@@ -14,6 +14,9 @@ public sealed record EvalExample(long UserId, long[] History, long[] HistoryTime
     /// <summary>Action ids of the history; null without actions.</summary>
     public int[]? HistoryActions { get; init; }
 
+    /// <summary>The polarity of the user's action on the target (neutral where the data has no actions).</summary>
+    public Features.Feedback TargetFeedback { get; init; }
+
     /// <summary>The mask m_i over the history (used when the window is a training sequence).</summary>
     public bool[]? Supervised { get; init; }
 

@@ -86,7 +86,7 @@ public sealed class LeaveOneOutSplit
             var t = Window(data, u, end, maxLength + 1, options, 0, null);
             var seq = new TrainingSequence(u, t.History, t.HistoryTimestamps) { Kinds = t.HistoryKinds, Actions = t.HistoryActions, Supervised = t.Supervised };
             if (t.Supervised!.Any(x => x)) train.Add(seq); else noTrain.Add(u);
-            eval.Add(Window(data, u, end, maxLength, options, tokens[end].Value, tokens[end].Timestamp));
+            eval.Add(Window(data, u, end, maxLength, options, tokens[end].Value, tokens[end].Timestamp) with { TargetFeedback = tokens[end].Feedback });
         }
         var notes = new List<string>();
         if (noEval.Count > 0)
