@@ -12,6 +12,7 @@ var root = new RootCommand("GenRec: generative recommenders with the HSTU encode
     PrepareCommand.Create(),
     GenerateLogCommand.Create(),
     BenchCommand.Create(),
+    RankTrainCommand.Create(),
     TrainCommand.Create(),
     EvalCommand.Create(),
     RecommendCommand.Create(),

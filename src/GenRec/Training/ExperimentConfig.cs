@@ -28,6 +28,9 @@ public sealed record ExperimentConfig
     /// <summary>The optimisation settings.</summary>
     public TrainingConfig Training { get; init; } = new();
 
+    /// <summary>Ranking settings (used by <c>genrec rank-train</c>).</summary>
+    public RankingConfig Ranking { get; init; } = new();
+
     /// <summary>Which parts of a prepared feature space to use (all by default; switches for ablations).</summary>
     public GenRec.Data.Features.FeatureOptions Features { get; init; } = new();
 
@@ -36,6 +39,7 @@ public sealed record ExperimentConfig
     {
         Model.Validate();
         Training.Validate();
+        Ranking.Validate();
     }
 
     /// <summary>Reads a config file, applies <c>path=value</c> overrides, validates; errors name the file and field.</summary>
