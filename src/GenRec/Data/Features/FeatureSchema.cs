@@ -31,25 +31,20 @@ public sealed record FeatureSchema
     public static FeatureSchema Load(string path)
     {
         if (!File.Exists(path)) throw new SchemaException(path, "", "schema file not found.");
-        FeatureSchema? schema;
-        try { schema = JsonSerializer.Deserialize<FeatureSchema>(File.ReadAllText(path), Json); }
-        catch (JsonException e)
-        {
-            string where = e.Path is null ? "" : e.Path.TrimStart('$', '.');
-            throw new SchemaException(path, where, $"{e.Message.Split(" Path:")[0]} (line {e.LineNumber + 1})", e);
-        }
-        if (schema is null) throw new SchemaException(path, "", "the file is empty; expected a JSON object with \"sources\".");
-        schema.Validate(path);
-        return schema;
+        return Parse(File.ReadAllText(path), path);
     }
 
-    /// <summary>Parses schema JSON from a string (tests, embedded schemas); <paramref name="file"/> names it in errors.</summary>
+    /// <summary>Parses and validates schema JSON; <paramref name="file"/> names it in errors.</summary>
     public static FeatureSchema Parse(string json, string file = "schema")
     {
         FeatureSchema? schema;
         try { schema = JsonSerializer.Deserialize<FeatureSchema>(json, Json); }
-        catch (JsonException e) { throw new SchemaException(file, e.Path?.TrimStart('$', '.') ?? "", e.Message.Split(" Path:")[0], e); }
-        if (schema is null) throw new SchemaException(file, "", "empty schema.");
+        catch (JsonException e)
+        {
+            string where = e.Path is null ? "" : e.Path.TrimStart('$', '.');
+            throw new SchemaException(file, where, $"{e.Message.Split(" Path:")[0]} (line {e.LineNumber + 1})", e);
+        }
+        if (schema is null) throw new SchemaException(file, "", "the file is empty; expected a JSON object with \"sources\".");
         schema.Validate(file);
         return schema;
     }

@@ -37,6 +37,9 @@ public sealed unsafe class PreparedDataset : ISequenceDataset, IDisposable
         var bytes = File.ReadAllBytes(offPath);
         _offsets = MemoryMarshal.Cast<byte, long>(bytes).ToArray();
         if (_offsets.Length != Summary.Users + 1) throw new DataLoadException(offPath, 0, $"{_offsets.Length - 1} users but the manifest says {Summary.Users}; the folder is damaged, prepare it again.");
+        for (int u = 0; u < _offsets.Length; u++)
+            if ((u == 0 ? _offsets[0] != 0 : _offsets[u] < _offsets[u - 1]) || _offsets[u] > Summary.Tokens)
+                throw new DataLoadException(offPath, 0, $"offset {u} is {_offsets[u]}; offsets must rise from 0 to {Summary.Tokens}. The folder is damaged; prepare it again.");
         _userKeys = File.ReadAllLines(Path.Combine(dir, "users.txt"));
         if (_userKeys.Length != Summary.Users) throw new DataLoadException(Path.Combine(dir, "users.txt"), 0, $"{_userKeys.Length} users but the manifest says {Summary.Users}.");
 
