@@ -41,6 +41,14 @@ public sealed record ModelConfig
     /// <summary>Number of log-scale time buckets of the relative attention bias, plus one (the reference: 128 → 129 weights).</summary>
     public int TimeBuckets { get; init; } = 128;
 
+    /// <summary>
+    /// Interleaved ranking only: an action token a_i's input is its action embedding plus the embedding of the item
+    /// Φ_i it reacts to (true), or the action embedding alone (false, the paper's literal form). With the item in the
+    /// action token one layer can relate a candidate to the user's past reactions to similar items; without it the
+    /// encoder must first pair each a_i with the Φ_i before it, which it learns far more slowly (docs/results/ranking.md).
+    /// </summary>
+    public bool ActionTokenCarriesItem { get; init; } = true;
+
     /// <summary>N: the padded sequence length of the model (see <see cref="ReservedPositions"/>).</summary>
     [JsonIgnore]
     public int PaddedLength => MaxLength + ReservedPositions;

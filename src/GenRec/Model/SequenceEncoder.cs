@@ -121,12 +121,20 @@ public abstract class SequenceEncoder : nn.Module<SequenceBatch, Tensor>
     {
         if (batch.Kinds is null) return WithActions(ItemVectors(batch.Ids), batch);
         var zero = Scalars.Of(0L);
-        var e = ItemVectors(batch.Ids.masked_fill(batch.Kinds.ne(zero), zero));
+        // Masks, not id 0, keep item vectors off other tokens: item 0's side features need not be padding.
+        var notItem = batch.Kinds.ne(zero);
+        var e = ItemVectors(batch.Ids.masked_fill(notItem, zero)).masked_fill(notItem.unsqueeze(-1), Scalars.Of(0.0));
         for (int k = 0; k < _tokenKinds.Count; k++)
             e = e.Plus(_tokenKinds[k].forward(batch.Ids.masked_fill(batch.Kinds.ne(Scalars.Of((long)(k + 1))), zero)));
         // Interleaved ranking sequences carry actions as tokens of their own, embedded with the action table.
         if (_actions is not null)
-            e = e.Plus(_actions.forward(batch.Ids.masked_fill(batch.Kinds.ne(Scalars.Of((long)Token.ActionKind)), zero)));
+        {
+            var notAction = batch.Kinds.ne(Scalars.Of((long)Token.ActionKind));
+            e = e.Plus(_actions.forward(batch.Ids.masked_fill(notAction, zero)));
+            // An action token always follows its item (RankingSequence), so the item is one position back.
+            if (Config.ActionTokenCarriesItem)
+                e = e.Plus(ItemVectors(batch.Ids.roll(1, 1).masked_fill(notAction, zero)).masked_fill(notAction.unsqueeze(-1), Scalars.Of(0.0)));
+        }
         return WithActions(e, batch);
     }
 

@@ -15,10 +15,10 @@ public class MFalconTests
         ItemFeatures = [new ItemFeature("genre", 5, 2)],
     };
 
-    private static (HstuEncoder Model, EvalExample History, long[] Candidates, long RequestTime) Setup(bool contextual, int n, int m, int seed)
+    private static (HstuEncoder Model, EvalExample History, long[] Candidates, long RequestTime) Setup(bool contextual, int n, int m, int seed, bool actionCarriesItem = true)
     {
         manual_seed(seed);
-        var cfg = new ModelConfig { EmbeddingDim = 16, NumLayers = 2, NumHeads = 2, QkDim = 8, VDim = 8, MaxLength = 64, Dropout = 0.3, TimeBuckets = 32 };
+        var cfg = new ModelConfig { EmbeddingDim = 16, NumLayers = 2, NumHeads = 2, QkDim = 8, VDim = 8, MaxLength = 64, Dropout = 0.3, TimeBuckets = 32, ActionTokenCarriesItem = actionCarriesItem };
         var model = new HstuEncoder(cfg, 60, Space);
         var rng = new Random(seed);
         model.SetItemFeatureIds(0, Enumerable.Range(0, 60 * 2).Select(_ => (long)rng.Next(5)).ToArray());
@@ -78,6 +78,51 @@ public class MFalconTests
         Assert.True(uncached.sub(reference).abs().max().item<float>() <= 1e-4f, $"uncached vs alone: {uncached.sub(reference).abs().max().item<float>()}");
         // The outputs differ between candidates (the check is not trivially satisfied by a constant).
         Assert.True(reference[0].sub(reference[1]).abs().max().item<float>() > 1e-3f);
+    }
+
+    [Theory]
+    [InlineData(true, true, 3, 9)]
+    [InlineData(false, true, 4, 8)]
+    [InlineData(false, false, 2, 7)]
+    public void InterleavedHistoriesScoreTheSameCachedAndAlone(bool contextual, bool actionCarriesItem, int microBatch, int m)
+    {
+        var (model, history, candidates, req) = Setup(contextual, n: 20, m, seed: microBatch * 17 + m, actionCarriesItem);
+        using var _ = model;
+        var labels = history.History.Select(_ => (float[]?)null).ToArray();
+        var seq = RankingSequence.From(history, labels, interleaved: true);
+        Assert.Contains(Token.ActionKind, seq.Kinds);
+        var h = seq.AsHistory(history.TargetTimestamp);
+        using var reference = OneByOne(model, h, candidates, req);
+        var falcon = new MFalcon(model, CPU);
+        using var cache = falcon.Encode(h, req);
+        using var cached = falcon.Score(cache, candidates, microBatch);
+        Assert.True(cached.sub(reference).abs().max().item<float>() <= 1e-4f, $"cached vs alone: {cached.sub(reference).abs().max().item<float>()}");
+        Assert.True(reference[0].sub(reference[1]).abs().max().item<float>() > 1e-3f);
+    }
+
+    [Fact]
+    public void ActionTokensCarryTheirItemOnlyWhenConfigured()
+    {
+        // Same seed, same weights: the inputs differ exactly by √D·item(Φ_i) at each action token a_i and nowhere else.
+        var (paired, history, _, _) = Setup(true, n: 6, 2, seed: 5, actionCarriesItem: true);
+        var (plain, _, _, _) = Setup(true, n: 6, 2, seed: 5, actionCarriesItem: false);
+        using var a = paired;
+        using var b = plain;
+        paired.eval();
+        plain.eval();
+        using var _ = no_grad();
+        var s = RankingSequence.From(history, [], interleaved: true);
+        using var batch = SequenceBatch.Create([s.Tokens], [s.Timestamps], null, CPU, [s.Kinds], [null]);
+        using var positions = arange(s.Tokens.Length);
+        using var diff = paired.InputEmbeddings(batch, positions).sub(plain.InputEmbeddings(batch, positions))[0];
+        for (int p = 0; p < s.Tokens.Length; p++)
+        {
+            using var row = diff[p];
+            if (s.Kinds[p] != Token.ActionKind) { Assert.True(row.abs().max().item<float>() < 1e-6f, $"position {p} changed"); continue; }
+            Assert.Equal(0, s.Kinds[p - 1]);
+            using var expected = paired.ItemVectors(tensor(new[] { s.Tokens[p - 1] })).squeeze(0).mul(4.0); // √16
+            Assert.True(row.sub(expected).abs().max().item<float>() < 1e-5f, $"position {p}");
+        }
     }
 
     [Fact]
