@@ -13,6 +13,7 @@ var root = new RootCommand("GenRec: generative recommenders with the HSTU encode
     GenerateLogCommand.Create(),
     BenchCommand.Create(),
     RankTrainCommand.Create(),
+    RankCommand.Create(),
     TrainCommand.Create(),
     EvalCommand.Create(),
     RecommendCommand.Create(),

@@ -18,12 +18,13 @@ internal static class RankTrainCommand
         var variant = new Option<string?>("--variant") { Description = "Override ranking.variant: interleaved, summed or dlrm." };
         var epochs = new Option<int?>("--epochs") { Description = "Override training.epochs." };
         var set = new Option<string[]>("--set") { Description = "Override any config value (repeatable)." };
+        var output = new Option<string?>("--out") { Description = "Write the trained model to this checkpoint file (for genrec rank)." };
         var json = Options.Json();
         var device = Options.Device();
         var threads = Options.Threads();
         var cmd = new Command("rank-train", "Train a generative ranking model on the last-N-candidates user split and report AUC, GAUC, NE and log loss per task (MSE for regression tasks).")
         {
-            config, data, variant, epochs, set, device, threads, json,
+            config, data, variant, epochs, set, output, device, threads, json,
         };
         cmd.SetAction(r => Cli.Run(() =>
         {
@@ -37,20 +38,22 @@ internal static class RankTrainCommand
             if (!PreparedDataset.IsPrepared(path)) throw new ArgumentException($"--data {path}: ranking reads a prepared folder; run genrec prepare with a schema that has actions.");
             using var dataset = PreparedDataset.Open(path);
             var rc = cfg.Ranking;
-            bool interleaved = rc.Variant == "interleaved";
             // The window counts stored tokens (one per item); interleaving then adds one action token per item.
             int contextual = dataset.Features.TokenKinds.Count(k => k.Role == "contextual");
             var split = RankingSplit.Create(dataset, rc.HistoryItems + contextual, rc.Candidates, rc.SplitSeed, rc.TestFraction);
             Cli.Note($"{dataset.Name}: {split.Train.Count:N0} train users, {split.Test.Count:N0} test users, {rc.Candidates} candidates each; tasks {string.Join(", ", split.Tasks.Select(t => t.Name + (t.IsRegression ? " (regression)" : "")))}; variant {rc.Variant}");
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            using var trainer = rc.Variant == "dlrm"
-                ? new RankingTrainer(cfg, split, dev, () => new DlrmRanker(dataset.ItemTableSize, dataset.Features, split.Tasks, cfg.Model.EmbeddingDim, rc.HeadHidden))
-                : new RankingTrainer(cfg, dataset, split, interleaved, dev);
+            using var trainer = new RankingTrainer(cfg, dataset, split, dev);
             trainer.EpochCompleted = (ep, loss, secs) => (asJson ? Console.Error : Console.Out).WriteLine($"epoch {ep,3}  loss {loss:F4}  {secs:F1}s");
             trainer.Run();
             double trainSeconds = clock.Elapsed.TotalSeconds;
             var evalClock = System.Diagnostics.Stopwatch.StartNew();
             var result = trainer.Evaluate();
+            if (r.GetValue(output) is { } outPath)
+            {
+                trainer.Save(outPath, dataset, cfg.Training.Epochs, result);
+                Cli.Note($"wrote {outPath}");
+            }
             var summary = new { config = cfg.Name, dataset = dataset.Name, variant = rc.Variant, trainUsers = split.Train.Count, testUsers = split.Test.Count, epochs = cfg.Training.Epochs, trainSeconds, evalSeconds = evalClock.Elapsed.TotalSeconds, result.Binary, result.Mse };
             if (asJson) { Cli.PrintJson(summary); return 0; }
             var t = new Spectre.Console.Table().AddColumns("task", "AUC", "GAUC", "NE", "log loss", "base rate");

@@ -35,4 +35,7 @@ public interface ISequenceDataset
 
     /// <summary>The item's id as in the source.</summary>
     string ItemKey(long itemId);
+
+    /// <summary>The model's id of an item given its key as in the source, or null when the dataset has no such item.</summary>
+    long? ItemId(string itemKey);
 }

@@ -76,6 +76,10 @@ public sealed class InteractionDataset : ISequenceDataset
     /// <inheritdoc />
     public string ItemKey(long itemId) => itemId.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <inheritdoc />
+    public long? ItemId(string itemKey) =>
+        long.TryParse(itemKey, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out long id) && Array.BinarySearch(Corpus, id) >= 0 ? id : null;
+
     /// <summary>Items only: no feature tokens, actions or item features.</summary>
     public FeatureSpace Features { get; } = new();
 

@@ -34,8 +34,18 @@ public sealed record Checkpoint
     /// <summary>Metrics of the last evaluation, if any.</summary>
     public Evaluation.RetrievalMetrics? Metrics { get; init; }
 
+    /// <summary>Ranking checkpoints (<c>genrec rank-train --out</c>): the tasks in logit order; null for retrieval models.</summary>
+    public IReadOnlyList<Data.RankingTask>? RankingTasks { get; init; }
+
+    /// <summary>Ranking checkpoints: the test users' metrics at the end of training.</summary>
+    public Evaluation.RankingEvaluation? RankingMetrics { get; init; }
+
+    /// <summary>Whether this is a ranking model (<see cref="LoadRanker"/>) rather than a retrieval model (<see cref="Load"/>).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsRanking => RankingTasks is not null;
+
     /// <summary>Writes the header and the model's weights to <paramref name="path"/> atomically.</summary>
-    public void Save(string path, SequenceEncoder model)
+    public void Save(string path, nn.Module model)
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(dir);
@@ -76,7 +86,24 @@ public sealed record Checkpoint
         using var fs = OpenChecked(path);
         using var r = new BinaryReader(fs);
         var info = ReadHeader(path, r);
+        if (info.IsRanking) throw new InvalidDataException($"{path}: a ranking checkpoint (genrec rank-train); retrieval commands need one written by genrec train.");
         var model = SequenceEncoder.Create(info.Config.Model, info.ItemTableSize, info.Features);
+        return (info, LoadWeights(path, r, model, device));
+    }
+
+    /// <summary>Reads a ranking checkpoint (<c>genrec rank-train --out</c>) and rebuilds its ranker on <paramref name="device"/>, in eval mode.</summary>
+    public static (Checkpoint Info, Ranker Model) LoadRanker(string path, Device device)
+    {
+        using var fs = OpenChecked(path);
+        using var r = new BinaryReader(fs);
+        var info = ReadHeader(path, r);
+        if (!info.IsRanking) throw new InvalidDataException($"{path}: a retrieval checkpoint (genrec train); ranking needs one written by genrec rank-train --out.");
+        var model = RankingTrainer.CreateModel(info.Config, info.ItemTableSize, info.Features ?? new Data.Features.FeatureSpace(), info.RankingTasks!);
+        return (info, LoadWeights(path, r, model, device));
+    }
+
+    private static T LoadWeights<T>(string path, BinaryReader r, T model, Device device) where T : nn.Module
+    {
         try { model.load(r); }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -85,7 +112,7 @@ public sealed record Checkpoint
         }
         model.to(device);
         model.eval();
-        return (info, model);
+        return model;
     }
 
     private static FileStream OpenChecked(string path)

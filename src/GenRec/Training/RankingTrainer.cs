@@ -20,17 +20,33 @@ public sealed class RankingTrainer : IDisposable
     private readonly AdamW _optimizer;
     private readonly RankingSequence[] _train;
 
-    /// <summary>Builds the HSTU ranking model (seeded) and the optimiser.</summary>
-    public RankingTrainer(ExperimentConfig config, ISequenceDataset data, RankingSplit split, bool interleaved, Device device)
-        : this(config, split, device, () =>
-        {
-            var features = data.Features.Select(config.Features);
-            var m = new RankingModel(config.Model, data.ItemTableSize, features, split.Tasks, interleaved);
-            for (int g = 0; g < features.ItemFeatures.Count; g++) m.Encoder.SetItemFeatureIds(g, data.ItemFeatureIds(g)!);
-            return m;
-        })
+    /// <summary>Builds the model of <c>ranking.variant</c> (seeded) over <paramref name="data"/>'s feature space, and the optimiser.</summary>
+    public RankingTrainer(ExperimentConfig config, ISequenceDataset data, RankingSplit split, Device device)
+        : this(config, split, device, () => CreateModel(config, data, split.Tasks))
     {
     }
+
+    /// <summary>Builds the HSTU ranking model (interleaved or summed, whatever <c>ranking.variant</c> says) and the optimiser.</summary>
+    public RankingTrainer(ExperimentConfig config, ISequenceDataset data, RankingSplit split, bool interleaved, Device device)
+        : this(config with { Ranking = config.Ranking with { Variant = interleaved ? "interleaved" : "summed" } }, data, split, device)
+    {
+    }
+
+    /// <summary>The ranker <c>ranking.variant</c> names, over the dataset's feature space (as the config selects it), item side features filled in.</summary>
+    public static Ranker CreateModel(ExperimentConfig config, ISequenceDataset data, IReadOnlyList<RankingTask> tasks)
+    {
+        var features = data.Features.Select(config.Features);
+        var model = CreateModel(config, data.ItemTableSize, features, tasks);
+        if (model is RankingModel hstu)
+            for (int g = 0; g < features.ItemFeatures.Count; g++) hstu.Encoder.SetItemFeatureIds(g, data.ItemFeatureIds(g)!);
+        return model;
+    }
+
+    /// <summary>The ranker <c>ranking.variant</c> names (weights fresh; a checkpoint's are loaded over them).</summary>
+    public static Ranker CreateModel(ExperimentConfig config, long itemTableSize, Data.Features.FeatureSpace features, IReadOnlyList<RankingTask> tasks) =>
+        config.Ranking.Variant == "dlrm"
+            ? new DlrmRanker(itemTableSize, features, tasks, config.Model.EmbeddingDim, config.Ranking.HeadHidden)
+            : new RankingModel(config.Model, itemTableSize, features, tasks, config.Ranking.Variant == "interleaved", config.Ranking.HeadHidden);
 
     /// <summary>Trains any <see cref="Ranker"/> (for example the <see cref="DlrmRanker"/> baseline) with the same loop and optimiser.</summary>
     public RankingTrainer(ExperimentConfig config, RankingSplit split, Device device, Func<Ranker> create)
@@ -120,7 +136,7 @@ public sealed class RankingTrainer : IDisposable
         foreach (var e in _split.Test)
         {
             var seq = RankingSequence.From(e.History, [], Model.Interleaved);
-            using var logits = Model.ScoreCandidates(seq.AsHistory(e.RequestTime), e.Candidates, e.RequestTime, _device);
+            using var logits = Model.ScoreCandidates(seq.AsHistory(e.RequestTime), e.Candidates, e.RequestTime, _device, _config.Ranking.MicroBatch);
             var flat = logits.cpu().data<float>().ToArray();
             for (int c = 0; c < e.Candidates.Length; c++)
             {
@@ -142,6 +158,21 @@ public sealed class RankingTrainer : IDisposable
             else perTask[tasks[t].Name] = RankingMetrics.Compute(labels[t].Select(l => l > 0.5).ToArray(), scores[t], users);
         }
         return new RankingEvaluation(perTask, mse, _split.Test.Count);
+    }
+
+    /// <summary>Saves the model with its config, tasks and feature space (and <paramref name="metrics"/>), atomically, for <c>genrec rank</c>.</summary>
+    public void Save(string path, ISequenceDataset data, int epochs, RankingEvaluation? metrics)
+    {
+        new Checkpoint
+        {
+            Config = _config,
+            ItemTableSize = data.ItemTableSize,
+            Features = data.Features.Select(_config.Features),
+            Dataset = data.Name,
+            Epoch = epochs,
+            RankingTasks = Model.Tasks,
+            RankingMetrics = metrics,
+        }.Save(path, Model);
     }
 
     /// <inheritdoc />

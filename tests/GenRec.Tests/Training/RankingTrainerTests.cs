@@ -9,7 +9,7 @@ namespace GenRec.Tests.Training;
 public class RankingTrainerTests
 {
     /// <summary>Users like the items of their favourite category and skip the rest: the actions in the history reveal the taste.</summary>
-    private static PreparedDataset TasteLog(TempDir dir)
+    internal static PreparedDataset TasteLog(TempDir dir)
     {
         var rng = new Random(11);
         var sb = new System.Text.StringBuilder("user,item,action,ts\n");
@@ -81,6 +81,38 @@ public class RankingTrainerTests
         var like = eval.Binary["like"];
         Assert.True(like.Auc > 0.8, $"AUC {like.Auc:F3}");
         Assert.True(like.Gauc > 0.8, $"GAUC {like.Gauc:F3}");
+    }
+
+    [Theory]
+    [InlineData("interleaved")]
+    [InlineData("summed")]
+    [InlineData("dlrm")]
+    public void RankingCheckpointsScoreTheSameAfterLoading(string variant)
+    {
+        using var dir = new TempDir();
+        using var data = TasteLog(dir);
+        var split = RankingSplit.Create(data, maxHistoryTokens: 40, candidates: 10, seed: 1);
+        var cfg = Config(2) with { Ranking = new RankingConfig { Variant = variant, HeadHidden = 16, MicroBatch = 3 } };
+        using var trainer = new RankingTrainer(cfg, data, split, CPU);
+        trainer.Run();
+        var eval = trainer.Evaluate();
+        var path = Path.Combine(dir.Path, "rank.ckpt");
+        trainer.Save(path, data, 2, eval);
+
+        var (info, loaded) = Checkpoint.LoadRanker(path, CPU);
+        using var _ = loaded;
+        Assert.Equal(variant == "interleaved", loaded.Interleaved);
+        Assert.Equal(split.Tasks, loaded.Tasks);
+        Assert.Equal(eval.Binary["like"].Auc, info.RankingMetrics!.Binary["like"].Auc, 12);
+        trainer.Model.eval();
+        var e = split.Test[0];
+        var h = RankingSequence.From(e.History, [], loaded.Interleaved).AsHistory(e.RequestTime);
+        using var before = trainer.Model.ScoreCandidates(h, e.Candidates, e.RequestTime, CPU, 3);
+        using var after = loaded.ScoreCandidates(h, e.Candidates, e.RequestTime, CPU, 3);
+        Assert.True(before.sub(after).abs().max().item<float>() < 1e-6f);
+
+        var wrongKind = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path, CPU));
+        Assert.Contains("ranking checkpoint", wrongKind.Message);
     }
 
     [Fact]

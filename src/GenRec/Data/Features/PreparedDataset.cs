@@ -20,6 +20,7 @@ public sealed unsafe class PreparedDataset : ISequenceDataset, IDisposable
     private readonly long[] _offsets;
     private readonly string[] _userKeys;
     private readonly string[] _itemKeys;
+    private Dictionary<string, long>? _itemIndex;
     private readonly string[] _titles;
     private readonly long[][] _itemFeatureIds;
     private Dictionary<string, int>? _userIndex;
@@ -127,6 +128,13 @@ public sealed unsafe class PreparedDataset : ISequenceDataset, IDisposable
 
     /// <inheritdoc />
     public string ItemKey(long itemId) => itemId > 0 && itemId < _itemKeys.Length ? _itemKeys[itemId] : itemId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <inheritdoc />
+    public long? ItemId(string itemKey)
+    {
+        _itemIndex ??= Enumerable.Range(1, _itemKeys.Length - 1).ToDictionary(i => _itemKeys[i], i => (long)i, StringComparer.Ordinal);
+        return _itemIndex.TryGetValue(itemKey, out long id) ? id : null;
+    }
 
     /// <inheritdoc />
     public LeaveOneOutSplit Split(int maxLength, EvalSplit split, FeatureOptions options) => LeaveOneOutSplit.Create(this, maxLength, split, options);

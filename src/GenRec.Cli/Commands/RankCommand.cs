@@ -1,0 +1,112 @@
+using System.CommandLine;
+using GenRec.Data;
+using GenRec.Inference;
+using GenRec.Training;
+using Spectre.Console;
+using static TorchSharp.torch;
+
+namespace GenRec.Cli.Commands;
+
+/// <summary>
+/// <c>genrec rank</c>: scores a user's candidates with a ranking checkpoint and prints them best first, with the
+/// probability of every binary task and the prediction of every regression task. Candidates come from a file of
+/// item keys or from a retrieval checkpoint's top N (retrieval then ranking, the two-stage pipeline).
+/// </summary>
+internal static class RankCommand
+{
+    public static Command Create()
+    {
+        var ckpt = new Option<string>("--checkpoint") { Description = "A ranking checkpoint written by genrec rank-train --out.", Required = true };
+        var data = new Option<string>("--data") { Description = "The prepared folder the ranker was trained on (histories, item keys, titles).", Required = true };
+        var user = new Option<string>("--user") { Description = "User id as in the dataset.", Required = true };
+        var candidates = new Option<string?>("--candidates") { Description = "A text file of candidate item ids as in the dataset, one per line (# starts a comment)." };
+        var top = new Option<int?>("--top-from-retrieval") { Description = "Rank the top N items of a retrieval model instead (needs --retrieval)." };
+        var retrieval = new Option<string?>("--retrieval") { Description = "The retrieval checkpoint (genrec train) for --top-from-retrieval." };
+        var sortBy = new Option<string?>("--sort-by") { Description = "Task to order by (default: the first binary task)." };
+        var k = new Option<int?>("--k") { Description = "Print only the best K (default: all candidates)." };
+        var json = Options.Json();
+        var device = Options.Device();
+        var threads = Options.Threads();
+        var cmd = new Command("rank", "Rank candidate items for a user: per-task scores from a ranking checkpoint, candidates from a file or from retrieval (M-FALCON for interleaved models).")
+        {
+            ckpt, data, user, candidates, top, retrieval, sortBy, k, device, threads, json,
+        };
+        cmd.SetAction(r => Cli.Run(() =>
+        {
+            bool asJson = r.GetValue(json);
+            string? file = r.GetValue(candidates);
+            int? topN = r.GetValue(top);
+            if ((file is null) == (topN is null)) throw new ArgumentException("give exactly one of --candidates FILE and --top-from-retrieval N.");
+            if (topN is < 1) throw new ArgumentException($"--top-from-retrieval {topN}: expected a positive number.");
+            if (topN is not null && r.GetValue(retrieval) is null) throw new ArgumentException("--top-from-retrieval needs --retrieval CHECKPOINT (a model written by genrec train).");
+            if (r.GetValue(k) is < 1) throw new ArgumentException($"--k {r.GetValue(k)}: expected a positive number.");
+            var dev = Cli.Setup(r.GetValue(device)!, r.GetValue(threads));
+            var (info, ranker) = Checkpoint.LoadRanker(r.GetValue(ckpt)!, dev);
+            using var _ranker = ranker;
+            var dataset = Cli.LoadData(r.GetValue(data)!, asJson);
+            using var _data = dataset as IDisposable;
+            if (dataset.ItemTableSize > info.ItemTableSize)
+                throw new ArgumentException($"{dataset.Name} has more items than the ranking checkpoint's table ({info.ItemTableSize}): it was trained on {info.Dataset}.");
+            string id = r.GetValue(user)!;
+            var rc = info.Config.Ranking;
+            int contextual = (info.Features ?? new()).TokenKinds.Count(t => t.Role == "contextual");
+            var history = dataset.Latest(id, rc.HistoryItems + contextual, info.Config.Features) ?? throw new ArgumentException($"--user {id}: no such user in {dataset.Name}.");
+
+            IReadOnlyList<(long Item, float Score)> picked;
+            if (file is not null) picked = CandidateFile.Read(file, dataset).Select(i => (i, float.NaN)).ToList();
+            else
+            {
+                var (rinfo, retriever) = Checkpoint.Load(r.GetValue(retrieval)!, dev);
+                using var _r = retriever;
+                var latest = dataset.Latest(id, retriever.Config.MaxLength, rinfo.Config.Features)!;
+                using var rec = new Recommender(retriever, dataset.Corpus, dev);
+                picked = rec.Recommend(latest, topN!.Value);
+            }
+            var seq = RankingSequence.From(history, [], ranker.Interleaved);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            using var logits = ranker.ScoreCandidates(seq.AsHistory(history.TargetTimestamp), picked.Select(p => p.Item).ToArray(), history.TargetTimestamp, dev, rc.MicroBatch);
+            double ms = clock.Elapsed.TotalMilliseconds;
+            var tasks = ranker.Tasks;
+            var z = logits.cpu().data<float>().ToArray();
+            double Score(int c, int t) => tasks[t].IsRegression ? z[c * tasks.Count + t] : 1 / (1 + Math.Exp(-z[c * tasks.Count + t]));
+            string? by = r.GetValue(sortBy);
+            int sortTask = by is null ? Math.Max(0, tasks.ToList().FindIndex(t => !t.IsRegression)) : tasks.ToList().FindIndex(t => t.Name == by);
+            if (sortTask < 0) throw new ArgumentException($"--sort-by {by}: the model's tasks are {string.Join(", ", tasks.Select(t => t.Name))}.");
+            var order = Enumerable.Range(0, picked.Count).OrderByDescending(c => Score(c, sortTask)).Take(r.GetValue(k) ?? picked.Count).ToList();
+            if (asJson)
+            {
+                Cli.PrintJson(new
+                {
+                    user = id,
+                    variant = rc.Variant,
+                    sortedBy = tasks[sortTask].Name,
+                    milliseconds = ms,
+                    ranked = order.Select((c, n) => new
+                    {
+                        rank = n + 1,
+                        item = dataset.ItemKey(picked[c].Item),
+                        title = dataset.Describe(picked[c].Item),
+                        retrievalScore = float.IsNaN(picked[c].Score) ? (float?)null : picked[c].Score,
+                        scores = Enumerable.Range(0, tasks.Count).ToDictionary(t => tasks[t].Name, t => Score(c, t)),
+                    }),
+                });
+                return 0;
+            }
+            Console.WriteLine($"user {id}: {history.HistoryItems.Count()} history items; {picked.Count} candidates ranked by {tasks[sortTask].Name} ({rc.Variant}, {ms:F1} ms)");
+            var table = new Spectre.Console.Table().AddColumns("#", "item", "title");
+            if (topN is not null) table.AddColumn("retrieval");
+            foreach (var t in tasks) table.AddColumn(Spectre.Console.Markup.Escape(t.IsRegression ? t.Name + " (pred.)" : "p(" + t.Name + ")"));
+            int rank = 1;
+            foreach (int c in order)
+            {
+                var row = new List<string> { $"{rank++}", Spectre.Console.Markup.Escape(dataset.ItemKey(picked[c].Item)), Spectre.Console.Markup.Escape(dataset.Describe(picked[c].Item)) };
+                if (topN is not null) row.Add($"{picked[c].Score:F3}");
+                row.AddRange(Enumerable.Range(0, tasks.Count).Select(t => Score(c, t).ToString("F3", System.Globalization.CultureInfo.InvariantCulture)));
+                table.AddRow(row.ToArray());
+            }
+            Spectre.Console.AnsiConsole.Write(table);
+            return 0;
+        }));
+        return cmd;
+    }
+}
