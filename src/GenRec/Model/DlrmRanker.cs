@@ -16,7 +16,11 @@ public sealed class DlrmRanker : Ranker
 {
     private readonly Embedding _items;
     private readonly Sequential _mlp;
+    private readonly Linear _output;
     private readonly int _numActions;
+
+    /// <inheritdoc />
+    protected override Linear OutputLayer => _output;
 
     /// <summary>A ranker with embeddings of width <paramref name="dim"/> and an MLP of <paramref name="hidden"/> units.</summary>
     public DlrmRanker(long itemTableSize, FeatureSpace features, IReadOnlyList<RankingTask> tasks, int dim, int hidden = 128)
@@ -25,7 +29,8 @@ public sealed class DlrmRanker : Ranker
         if (features.Actions.Count == 0) throw new ArgumentException("ranking needs actions in the feature space.");
         _numActions = features.Actions.Count;
         _items = nn.Embedding(itemTableSize, dim, padding_idx: 0);
-        _mlp = nn.Sequential(nn.Linear((2 * _numActions + 1) * dim, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, tasks.Count));
+        _output = nn.Linear(hidden, tasks.Count);
+        _mlp = nn.Sequential(nn.Linear((2 * _numActions + 1) * dim, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), _output);
         using (no_grad())
         {
             _items.weight!.normal_().mul_(Scalars.Of(0.05));

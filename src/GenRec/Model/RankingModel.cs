@@ -25,6 +25,9 @@ public sealed class RankingModel : Ranker
         RegisterComponents();
     }
 
+    /// <inheritdoc />
+    protected override TorchSharp.Modules.Linear OutputLayer => _head.Output;
+
     /// <summary>The encoder.</summary>
     public HstuEncoder Encoder => _encoder;
 

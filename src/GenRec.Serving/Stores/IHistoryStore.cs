@@ -1,0 +1,20 @@
+namespace GenRec.Serving.Stores;
+
+/// <summary>
+/// Where the service keeps the events users generate after training: the source of truth every replica reads,
+/// so that no server process holds state another would need.
+/// </summary>
+public interface IHistoryStore : IAsyncDisposable
+{
+    /// <summary>A short description for logs and /healthz (never a password).</summary>
+    string Describe { get; }
+
+    /// <summary>Appends events to a user's history, all or none.</summary>
+    Task AppendAsync(string user, IReadOnlyList<StoredEvent> events, CancellationToken cancel = default);
+
+    /// <summary>The user's latest <paramref name="max"/> events, oldest first (time, then arrival order).</summary>
+    Task<IReadOnlyList<StoredEvent>> ReadAsync(string user, int max, CancellationToken cancel = default);
+
+    /// <summary>Checks the store answers (for /healthz).</summary>
+    Task<bool> PingAsync(CancellationToken cancel = default);
+}

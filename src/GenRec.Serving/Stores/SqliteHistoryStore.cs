@@ -1,0 +1,108 @@
+using Microsoft.Data.Sqlite;
+
+namespace GenRec.Serving.Stores;
+
+/// <summary>
+/// The embedded default store: one SQLite file in WAL mode (readers never wait for the writer), a table of
+/// events keyed by user with an arrival sequence so that equal timestamps keep their order.
+/// </summary>
+public sealed class SqliteHistoryStore : IHistoryStore
+{
+    private readonly string _connectionString;
+    private readonly string _path;
+
+    private SqliteHistoryStore(string path)
+    {
+        _path = path;
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = true }.ToString();
+    }
+
+    /// <inheritdoc />
+    public string Describe => $"sqlite:{_path}";
+
+    /// <summary>Opens (creating if needed) the store at <paramref name="path"/>.</summary>
+    public static async Task<SqliteHistoryStore> OpenAsync(string path, CancellationToken cancel = default)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (dir is not null) Directory.CreateDirectory(dir);
+        var store = new SqliteHistoryStore(path);
+        await using var c = await store.ConnectAsync(cancel);
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = """
+            PRAGMA journal_mode = WAL;
+            CREATE TABLE IF NOT EXISTS events (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                user TEXT NOT NULL,
+                item TEXT NOT NULL,
+                action TEXT NULL,
+                ts INTEGER NOT NULL);
+            CREATE INDEX IF NOT EXISTS events_user_ts ON events (user, ts, seq);
+            """;
+        await cmd.ExecuteNonQueryAsync(cancel);
+        return store;
+    }
+
+    private async Task<SqliteConnection> ConnectAsync(CancellationToken cancel)
+    {
+        var c = new SqliteConnection(_connectionString);
+        await c.OpenAsync(cancel);
+        await using var pragma = c.CreateCommand();
+        pragma.CommandText = "PRAGMA busy_timeout = 5000;";
+        await pragma.ExecuteNonQueryAsync(cancel);
+        return c;
+    }
+
+    /// <inheritdoc />
+    public async Task AppendAsync(string user, IReadOnlyList<StoredEvent> events, CancellationToken cancel = default)
+    {
+        await using var c = await ConnectAsync(cancel);
+        await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(cancel);
+        await using var cmd = c.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "INSERT INTO events (user, item, action, ts) VALUES ($u, $i, $a, $t)";
+        var u = cmd.Parameters.Add("$u", SqliteType.Text);
+        var i = cmd.Parameters.Add("$i", SqliteType.Text);
+        var a = cmd.Parameters.Add("$a", SqliteType.Text);
+        var t = cmd.Parameters.Add("$t", SqliteType.Integer);
+        foreach (var e in events)
+        {
+            u.Value = user;
+            i.Value = e.Item;
+            a.Value = (object?)e.Action ?? DBNull.Value;
+            t.Value = e.Timestamp;
+            await cmd.ExecuteNonQueryAsync(cancel);
+        }
+        await tx.CommitAsync(cancel);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<StoredEvent>> ReadAsync(string user, int max, CancellationToken cancel = default)
+    {
+        await using var c = await ConnectAsync(cancel);
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT item, action, ts FROM events WHERE user = $u ORDER BY ts DESC, seq DESC LIMIT $n";
+        cmd.Parameters.AddWithValue("$u", user);
+        cmd.Parameters.AddWithValue("$n", max);
+        var list = new List<StoredEvent>();
+        await using var r = await cmd.ExecuteReaderAsync(cancel);
+        while (await r.ReadAsync(cancel)) list.Add(new StoredEvent(r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), r.GetInt64(2)));
+        list.Reverse();
+        return list;
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> PingAsync(CancellationToken cancel = default)
+    {
+        await using var c = await ConnectAsync(cancel);
+        await using var cmd = c.CreateCommand();
+        cmd.CommandText = "SELECT 1";
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync(cancel), System.Globalization.CultureInfo.InvariantCulture) == 1;
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync()
+    {
+        SqliteConnection.ClearAllPools();
+        return ValueTask.CompletedTask;
+    }
+}
