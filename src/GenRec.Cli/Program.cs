@@ -14,6 +14,7 @@ var root = new RootCommand("GenRec: generative recommenders with the HSTU encode
     BenchCommand.Create(),
     RankTrainCommand.Create(),
     RankCommand.Create(),
+    ServeCommand.Create(),
     TrainCommand.Create(),
     EvalCommand.Create(),
     RecommendCommand.Create(),

@@ -67,7 +67,7 @@ public sealed class RankingTrainer : IDisposable
         long count = 0;
         foreach (var s in _train)
             foreach (var y in s.Labels) { for (int k = 0; k < means.Length; k++) means[k] += y[k]; count++; }
-        Model.StartAtBaseRates(means.Select(m => m / count).ToArray());
+        if (config.Ranking.StartAtBaseRates) Model.StartAtBaseRates(means.Select(m => m / count).ToArray());
         int longest = _train.Max(s => s.Tokens.Length);
         if (longest > config.Model.PaddedLength)
             throw new ArgumentException($"ranking sequences reach {longest} tokens but the model's padded length is {config.Model.PaddedLength}; raise model.maxLength.");

@@ -1,0 +1,53 @@
+using System.CommandLine;
+using GenRec.Serving;
+using GenRec.Serving.Stores;
+
+namespace GenRec.Cli.Commands;
+
+/// <summary><c>genrec serve</c>: the HTTP service (retrieve, rank, recommend, events) over a prepared folder and its checkpoints.</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "The prepared folder the models were trained on (genrec prepare).", Required = true };
+        var retrieval = new Option<string>("--retrieval") { Description = "Retrieval checkpoint (genrec train).", Required = true };
+        var ranking = new Option<string?>("--ranking") { Description = "Ranking checkpoint (genrec rank-train --out); without it /v1/recommend returns the retrieval order." };
+        var store = new Option<string>("--store") { Description = "User history store: sqlite:PATH.", DefaultValueFactory = _ => "sqlite:genrec-events.db" };
+        var urls = new Option<string>("--urls") { Description = "Addresses to listen on (loopback unless you say otherwise).", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
+        var device = Options.Device();
+        var threads = Options.Threads();
+        var cmd = new Command("serve", "Serve retrieval and ranking over HTTP: POST /v1/events, /v1/retrieve, /v1/rank, /v1/recommend; GET /healthz, /metrics, /openapi/v1.json.")
+        {
+            data, retrieval, ranking, store, urls, device, threads,
+        };
+        cmd.SetAction(r => Cli.Run(() =>
+        {
+            var dev = Cli.Setup(r.GetValue(device)!, r.GetValue(threads));
+            var options = new ServingOptions
+            {
+                Data = r.GetValue(data)!,
+                Retrieval = r.GetValue(retrieval)!,
+                Ranking = r.GetValue(ranking),
+                Store = r.GetValue(store)!,
+                Urls = r.GetValue(urls)!,
+                Device = r.GetValue(device)!,
+            };
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            using var engine = RecommenderEngine.Load(options.Data, options.Retrieval, options.Ranking, dev);
+            var historyStore = HistoryStores.OpenAsync(options.Store).GetAwaiter().GetResult();
+            try
+            {
+                var app = ServiceHost.Build(options, engine, historyStore);
+                Cli.Note($"loaded {engine.Version} over {engine.Data.Name} ({engine.Index.Count:N0} items) in {clock.Elapsed.TotalSeconds:F1}s; store {historyStore.Describe}");
+                Cli.Note($"listening on {options.Urls} (Ctrl+C stops)");
+                app.Run();
+            }
+            finally
+            {
+                historyStore.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+            return 0;
+        }));
+        return cmd;
+    }
+}

@@ -1,0 +1,167 @@
+using GenRec.Serving.Stores;
+using Microsoft.AspNetCore.Http;
+
+namespace GenRec.Serving.Api;
+
+/// <summary>The handlers behind the routes; each validates its request and answers 4xx with the field's name.</summary>
+internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistoryStore store, ServiceMetrics metrics)
+{
+    public async Task<IResult> HealthAsync(CancellationToken cancel)
+    {
+        bool storeOk = await store.PingAsync(cancel);
+        var e = slot.Engine;
+        var body = new { status = storeOk ? "ok" : "store unavailable", models = e.Version, store = store.Describe, items = e.Index.Count, ranking = e.CanRank };
+        return storeOk ? Results.Ok(body) : Results.Json(body, statusCode: 503);
+    }
+
+    public async Task<IResult> EventsAsync(EventsRequest? request, CancellationToken cancel)
+    {
+        if (request is null) throw new ApiException(400, "expected a JSON body {\"user\": …, \"events\": [...]}.");
+        string user = RequireUser(request.User);
+        var events = ParseEvents(request.Events, "events") ?? throw new ApiException(400, "events: required, a non-empty array of {item, action, timestamp}.");
+        var engine = slot.Engine;
+        foreach (var (ev, i) in events.Select((ev, i) => (ev, i)))
+            if (ev.Action is not null && !engine.Data.Features.Actions.Contains(ev.Action))
+                throw new ApiException(400, $"events[{i}].action: '{ev.Action}' is not an action of {engine.Data.Name}; expected one of {string.Join(", ", engine.Data.Features.Actions)}.");
+        await store.AppendAsync(user, events, cancel);
+        var unknown = events.Where(e => engine.Data.ItemId(e.Item) is null).Select(e => e.Item).Distinct().ToList();
+        return Results.Ok(new { user, appended = events.Count, unknownItems = unknown });
+    }
+
+    public async Task<IResult> RetrieveAsync(UserRequest? request, CancellationToken cancel)
+    {
+        var engine = slot.Engine;
+        var history = await HistoryAsync(engine, request, cancel);
+        int k = Limit(request!.K, 10, "k", options.MaxK);
+        var items = engine.Retrieve(history, k, excludeSeen: request.IncludeSeen != true);
+        if (history.IsColdStart) metrics.ColdStart();
+        return Results.Ok(new
+        {
+            user = request.User,
+            coldStart = history.IsColdStart,
+            items = items.Select((x, n) => new { rank = n + 1, item = engine.Data.ItemKey(x.Item), title = engine.Data.Describe(x.Item), score = x.Score }),
+            unknownItems = history.UnknownItems,
+        });
+    }
+
+    public async Task<IResult> RankAsync(UserRequest? request, CancellationToken cancel)
+    {
+        var engine = slot.Engine;
+        if (!engine.CanRank) throw new ApiException(409, "no ranking model is loaded; start the service with --ranking CKPT.");
+        CheckUserOrHistory(request);
+        if (request!.Candidates is not { Count: > 0 } keys) throw new ApiException(400, "candidates: required, a non-empty array of item ids.");
+        if (keys.Count > options.MaxCandidates) throw new ApiException(400, $"candidates: {keys.Count} given; at most {options.MaxCandidates} per request.");
+        SortTask(engine, request.SortBy);
+        var unknown = new List<string>();
+        var ids = new List<long>();
+        foreach (var key in keys)
+        {
+            if (string.IsNullOrEmpty(key)) throw new ApiException(400, "candidates: an item id is empty.");
+            if (engine.Data.ItemId(key) is long id) ids.Add(id); else unknown.Add(key);
+        }
+        var (ranked, coldStart) = await ScoreAsync(engine, request, ids.ToArray(), cancel);
+        return Results.Ok(new { user = request.User, coldStart, tasks = engine.Tasks.Select(t => t.Name), sortedBy = engine.Tasks[SortTask(engine, request.SortBy)].Name, items = ranked, unknownItems = unknown });
+    }
+
+    public async Task<IResult> RecommendAsync(UserRequest? request, CancellationToken cancel)
+    {
+        var engine = slot.Engine;
+        var history = await HistoryAsync(engine, request, cancel);
+        int k = Limit(request!.K, 10, "k", options.MaxK);
+        int depth = Limit(request.Retrieve, Math.Max(100, k), "retrieve", options.MaxK);
+        if (depth < k) throw new ApiException(400, $"retrieve: {depth} is less than k = {k}.");
+        if (engine.CanRank) SortTask(engine, request.SortBy);
+        var retrieved = engine.Retrieve(history, depth, excludeSeen: request.IncludeSeen != true);
+        if (history.IsColdStart) metrics.ColdStart();
+        if (!engine.CanRank || history.IsColdStart)
+            return Results.Ok(new
+            {
+                user = request.User,
+                coldStart = history.IsColdStart,
+                ranked = false,
+                items = retrieved.Take(k).Select((x, n) => new { rank = n + 1, item = engine.Data.ItemKey(x.Item), title = engine.Data.Describe(x.Item), retrievalScore = x.Score }),
+                unknownItems = history.UnknownItems,
+            });
+        var (ranked, coldStart) = await ScoreAsync(engine, request, retrieved.Select(r => r.Item).ToArray(), cancel, retrieved.ToDictionary(r => r.Item, r => r.Score));
+        return Results.Ok(new { user = request.User, coldStart, ranked = true, tasks = engine.Tasks.Select(t => t.Name), sortedBy = engine.Tasks[SortTask(engine, request.SortBy)].Name, items = ranked.Take(k), unknownItems = history.UnknownItems });
+    }
+
+    public async Task<IResult> ReloadAsync(HttpContext ctx)
+    {
+        if (!ServiceHost.IsLoopback(ctx)) throw new ApiException(403, "/admin/reload answers only requests from this machine.");
+        var next = await Task.Run(() => RecommenderEngine.Load(options.Data, options.Retrieval, options.Ranking, TorchSharp.torch.CPU));
+        slot.Swap(next, TimeSpan.FromSeconds(30));
+        return Results.Ok(new { reloaded = next.Version });
+    }
+
+    private async Task<(List<RankedItem> Items, bool ColdStart)> ScoreAsync(RecommenderEngine engine, UserRequest request, long[] ids, CancellationToken cancel, Dictionary<long, float>? retrieval = null)
+    {
+        if (ids.Length == 0) return ([], false);
+        var inline = request.User is null ? ParseEvents(request.History, "history")! : [];
+        var scores = await engine.RankAsync(request.User, inline, store, ids, cancel);
+        var tasks = engine.Tasks;
+        if (scores is null)
+        {
+            metrics.ColdStart();
+            // No history to read: keep the given (or retrieval) order, without scores.
+            return (ids.Select((id, n) => new RankedItem(n + 1, engine.Data.ItemKey(id), engine.Data.Describe(id), null, retrieval?[id])).ToList(), true);
+        }
+        int sortTask = SortTask(engine, request.SortBy);
+        var order = Enumerable.Range(0, ids.Length).OrderByDescending(c => scores[c][sortTask]).ToList();
+        return (order.Select((c, n) => new RankedItem(n + 1, engine.Data.ItemKey(ids[c]), engine.Data.Describe(ids[c]),
+            Enumerable.Range(0, tasks.Count).ToDictionary(t => tasks[t].Name, t => scores[c][t]), retrieval?[ids[c]])).ToList(), false);
+    }
+
+    private static int SortTask(RecommenderEngine engine, string? sortBy)
+    {
+        var tasks = engine.Tasks.ToList();
+        if (sortBy is null) return Math.Max(0, tasks.FindIndex(t => !t.IsRegression));
+        int i = tasks.FindIndex(t => t.Name == sortBy);
+        if (i < 0) throw new ApiException(400, $"sortBy: '{sortBy}' is not a task of the ranking model; expected one of {string.Join(", ", tasks.Select(t => t.Name))}.");
+        return i;
+    }
+
+    private async Task<UserHistory> HistoryAsync(RecommenderEngine engine, UserRequest? request, CancellationToken cancel)
+    {
+        CheckUserOrHistory(request);
+        return request!.User is { } user ? await engine.HistoryAsync(user, store, cancel) : engine.Inline(ParseEvents(request.History, "history")!);
+    }
+
+    private static void CheckUserOrHistory(UserRequest? request)
+    {
+        if (request is null) throw new ApiException(400, "expected a JSON body with \"user\" or \"history\".");
+        if ((request.User is null) == (request.History is null)) throw new ApiException(400, "give exactly one of user and history.");
+        if (request.User is not null) RequireUser(request.User);
+    }
+
+    private static string RequireUser(string? user)
+    {
+        if (string.IsNullOrWhiteSpace(user)) throw new ApiException(400, "user: required, a non-empty string.");
+        if (user.Length > 256) throw new ApiException(400, "user: longer than 256 characters.");
+        return user;
+    }
+
+    private List<StoredEvent>? ParseEvents(List<EventDto>? events, string field)
+    {
+        if (events is null) return null;
+        if (events.Count == 0) throw new ApiException(400, $"{field}: empty; expected at least one event.");
+        if (events.Count > options.MaxEvents) throw new ApiException(400, $"{field}: {events.Count} events; at most {options.MaxEvents} per request.");
+        var list = new List<StoredEvent>(events.Count);
+        for (int i = 0; i < events.Count; i++)
+        {
+            var e = events[i] ?? throw new ApiException(400, $"{field}[{i}]: null; expected {{item, action, timestamp}}.");
+            if (string.IsNullOrEmpty(e.Item)) throw new ApiException(400, $"{field}[{i}].item: required.");
+            if (e.Timestamp is not long t || t < 0) throw new ApiException(400, $"{field}[{i}].timestamp: required, Unix seconds ≥ 0.");
+            list.Add(new StoredEvent(e.Item, e.Action, t));
+        }
+        return list;
+    }
+
+    private static int Limit(int? value, int fallback, string field, int max)
+    {
+        int v = value ?? fallback;
+        if (v < 1) throw new ApiException(400, $"{field}: {v}; expected a positive number.");
+        if (v > max) throw new ApiException(400, $"{field}: {v}; at most {max}.");
+        return v;
+    }
+}

@@ -1,0 +1,221 @@
+using GenRec.Data;
+using GenRec.Data.Features;
+using GenRec.Evaluation;
+using GenRec.Model;
+using GenRec.Serving.Search;
+using GenRec.Serving.Stores;
+using GenRec.Training;
+using static TorchSharp.torch;
+
+namespace GenRec.Serving;
+
+/// <summary>
+/// The models of one service generation: the retrieval encoder with its item index, the optional ranker, the
+/// dataset that names items, and a popularity list for cold starts. Immutable once built; a reload builds a new
+/// engine and swaps it in. Tensor work is serialised by a lock: libtorch already uses every core per call.
+/// </summary>
+public sealed class RecommenderEngine : IDisposable
+{
+    private readonly object _gate = new();
+    private readonly SequenceEncoder _retrieval;
+    private readonly Ranker? _ranker;
+    private readonly Device _device;
+    private readonly long[] _popular;
+
+    private RecommenderEngine(PreparedDataset data, Checkpoint retrievalInfo, SequenceEncoder retrieval, Checkpoint? rankingInfo, Ranker? ranker, Device device, string version)
+    {
+        Data = data;
+        RetrievalInfo = retrievalInfo;
+        RankingInfo = rankingInfo;
+        _retrieval = retrieval;
+        _ranker = ranker;
+        _device = device;
+        Version = version;
+        using (no_grad())
+        {
+            using var ids = tensor(data.Corpus, device: device);
+            using var vectors = retrieval.NormalizedItems(ids).cpu();
+            Index = new ExactItemIndex(data.Corpus, vectors.data<float>().ToArray(), (int)vectors.shape[1]);
+        }
+        var counts = new long[data.ItemTableSize];
+        for (int u = 0; u < data.UserCount; u++)
+            foreach (var t in data.Tokens(u))
+                if (t.IsItem) counts[t.Value]++;
+        _popular = data.Corpus.OrderByDescending(i => counts[i]).ThenBy(i => i).Take(1000).ToArray();
+    }
+
+    /// <summary>Loads the checkpoints (and checks that they fit the dataset).</summary>
+    public static RecommenderEngine Load(string dataPath, string retrievalCheckpoint, string? rankingCheckpoint, Device device)
+    {
+        if (!PreparedDataset.IsPrepared(dataPath)) throw new ArgumentException($"{dataPath}: serving reads a prepared folder (genrec prepare): it names the items and holds the training histories.");
+        var data = PreparedDataset.Open(dataPath);
+        try
+        {
+            var (rinfo, retrieval) = Checkpoint.Load(retrievalCheckpoint, device);
+            if (data.ItemTableSize > rinfo.ItemTableSize)
+                throw new ArgumentException($"{retrievalCheckpoint}: trained on {rinfo.Dataset} ({rinfo.ItemTableSize - 1} items), not on {data.Name} ({data.ItemTableSize - 1} items).");
+            Checkpoint? kinfo = null;
+            Ranker? ranker = null;
+            if (rankingCheckpoint is not null)
+            {
+                (kinfo, ranker) = Checkpoint.LoadRanker(rankingCheckpoint, device);
+                if (data.ItemTableSize > kinfo.ItemTableSize)
+                    throw new ArgumentException($"{rankingCheckpoint}: trained on {kinfo.Dataset} ({kinfo.ItemTableSize - 1} items), not on {data.Name}.");
+            }
+            string version = string.Join("+", new[] { retrievalCheckpoint, rankingCheckpoint }.OfType<string>()
+                .Select(p => $"{Path.GetFileName(p)}@{File.GetLastWriteTimeUtc(p):yyyyMMddTHHmmssZ}"));
+            data.ItemId("");     // build the lookup tables now, not under concurrent requests
+            data.Latest("", 1, new FeatureOptions());
+            return new RecommenderEngine(data, rinfo, retrieval, kinfo, ranker, device, version);
+        }
+        catch
+        {
+            data.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The dataset (item keys, titles, training histories).</summary>
+    public PreparedDataset Data { get; }
+
+    /// <summary>The retrieval checkpoint's header.</summary>
+    public Checkpoint RetrievalInfo { get; }
+
+    /// <summary>The ranking checkpoint's header, when a ranker is loaded.</summary>
+    public Checkpoint? RankingInfo { get; }
+
+    /// <summary>Whether a ranker is loaded.</summary>
+    public bool CanRank => _ranker is not null;
+
+    /// <summary>The ranker's tasks (empty without a ranker).</summary>
+    public IReadOnlyList<RankingTask> Tasks => _ranker?.Tasks ?? [];
+
+    /// <summary>Checkpoint files and their times, for /metrics and /healthz.</summary>
+    public string Version { get; }
+
+    /// <summary>The exact item index over the retrieval model's item embeddings.</summary>
+    public ExactItemIndex Index { get; }
+
+    /// <summary>The most popular items of the training log, most popular first.</summary>
+    public IReadOnlyList<long> Popular => _popular;
+
+    /// <summary>The user's history for the retrieval model: training window merged with the store's events.</summary>
+    public async Task<UserHistory> HistoryAsync(string user, IHistoryStore store, CancellationToken cancel)
+    {
+        var stored = await store.ReadAsync(user, RetrievalInfo.Config.Model.MaxLength, cancel);
+        return Merge(user, stored, RetrievalInfo.Config.Model.MaxLength, RetrievalInfo.Config.Features);
+    }
+
+    /// <summary>A history given inline (no store, no training window).</summary>
+    public UserHistory Inline(IReadOnlyList<StoredEvent> events) => Merge(null, events, RetrievalInfo.Config.Model.MaxLength, RetrievalInfo.Config.Features);
+
+    private UserHistory Merge(string? user, IReadOnlyList<StoredEvent> stored, int maxLength, FeatureOptions options)
+    {
+        var baseline = user is null ? null : Data.Latest(user, maxLength, options);
+        var ids = new List<long>();
+        var times = new List<long>();
+        var kinds = new List<byte>();
+        var actions = new List<int>();
+        if (baseline is not null)
+            for (int i = 0; i < baseline.History.Length; i++)
+            {
+                ids.Add(baseline.History[i]);
+                times.Add(baseline.HistoryTimestamps[i]);
+                kinds.Add(baseline.HistoryKinds?[i] ?? 0);
+                actions.Add(baseline.HistoryActions?[i] ?? 0);
+            }
+        var unknown = new List<string>();
+        var actionNames = Data.Features.Actions;
+        foreach (var e in stored.OrderBy(e => e.Timestamp))
+        {
+            if (Data.ItemId(e.Item) is not long id) { unknown.Add(e.Item); continue; }
+            int action = e.Action is null ? 0 : IndexOf(actionNames, e.Action) + 1;
+            // Stored events come after the training log; one older than its end is placed at the end's time.
+            ids.Add(id);
+            times.Add(times.Count > 0 ? Math.Max(e.Timestamp, times[^1]) : e.Timestamp);
+            kinds.Add(0);
+            actions.Add(options.Actions ? action : 0);
+        }
+        int contextual = kinds.TakeWhile(k => k != 0).Count();
+        int drop = Math.Max(0, ids.Count - maxLength);
+        if (drop > 0)
+        {
+            ids.RemoveRange(contextual, drop);
+            times.RemoveRange(contextual, drop);
+            kinds.RemoveRange(contextual, drop);
+            actions.RemoveRange(contextual, drop);
+        }
+        var seen = new HashSet<long>();
+        for (int i = 0; i < ids.Count; i++) if (kinds[i] == 0) seen.Add(ids[i]);
+        if (seen.Count == 0) return new UserHistory(user ?? "", null, seen, unknown);
+        var tokens = new EvalExample(0, ids.ToArray(), times.ToArray(), 0, times[^1])
+        {
+            HistoryKinds = kinds.Any(k => k != 0) ? kinds.ToArray() : null,
+            HistoryActions = actions.Any(a => a != 0) ? actions.ToArray() : null,
+        };
+        return new UserHistory(user ?? "", tokens, seen, unknown);
+    }
+
+    private static int IndexOf(IReadOnlyList<string> values, string value)
+    {
+        for (int i = 0; i < values.Count; i++) if (values[i] == value) return i;
+        return -1;
+    }
+
+    /// <summary>The top <paramref name="k"/> items for a history by inner product with its user embedding; popularity for a cold start.</summary>
+    public (long Item, float Score)[] Retrieve(UserHistory history, int k, bool excludeSeen)
+    {
+        var exclude = excludeSeen ? history.Seen : null;
+        if (history.Tokens is not { } h)
+            return _popular.Where(i => exclude is null || !exclude.Contains(i)).Take(k).Select(i => (i, 0f)).ToArray();
+        float[] user;
+        lock (_gate)
+        {
+            using var _ = no_grad();
+            using var scope = NewDisposeScope();
+            using var batch = SequenceBatch.Create([h.History], [h.HistoryTimestamps], [h.TargetTimestamp], _device, [h.HistoryKinds], [h.HistoryActions]);
+            user = Evaluator.LastPosition(_retrieval.forward(batch), batch.Lengths).cpu().data<float>().ToArray();
+        }
+        return Index.Search(user, k, exclude);
+    }
+
+    /// <summary>Per-task scores [m][T] (probabilities for binary tasks, predictions for regression) of candidates for a user; null for a cold start (no history to read).</summary>
+    public async Task<double[][]?> RankAsync(string? user, IReadOnlyList<StoredEvent> inline, IHistoryStore store, long[] candidates, CancellationToken cancel)
+    {
+        if (_ranker is null) throw new InvalidOperationException("no ranking model is loaded (start the service with --ranking CKPT).");
+        var info = RankingInfo!;
+        int contextual = (info.Features ?? new FeatureSpace()).TokenKinds.Count(t => t.Role == "contextual");
+        int max = info.Config.Ranking.HistoryItems + contextual;
+        var stored = user is null ? inline : await store.ReadAsync(user, max, cancel);
+        var history = Merge(user, stored, max, info.Config.Features);
+        var tasks = _ranker.Tasks;
+        if (history.Tokens is not { } h) return null;
+        float[] z;
+        lock (_gate)
+        {
+            using var _ = no_grad();
+            var seq = RankingSequence.From(h, [], _ranker.Interleaved);
+            using var logits = _ranker.ScoreCandidates(seq.AsHistory(h.TargetTimestamp), candidates, h.TargetTimestamp, _device, info.Config.Ranking.MicroBatch);
+            z = logits.cpu().data<float>().ToArray();
+        }
+        var result = new double[candidates.Length][];
+        for (int c = 0; c < candidates.Length; c++)
+        {
+            result[c] = new double[tasks.Count];
+            for (int t = 0; t < tasks.Count; t++)
+            {
+                double v = z[c * tasks.Count + t];
+                result[c][t] = tasks[t].IsRegression ? v : 1 / (1 + Math.Exp(-v));
+            }
+        }
+        return result;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _retrieval.Dispose();
+        _ranker?.Dispose();
+        Data.Dispose();
+    }
+}

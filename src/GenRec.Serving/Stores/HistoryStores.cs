@@ -1,0 +1,16 @@
+namespace GenRec.Serving.Stores;
+
+/// <summary>Opens the store a <c>--store</c> value names.</summary>
+public static class HistoryStores
+{
+    /// <summary>
+    /// <c>sqlite:PATH</c> (or a path ending in .db): the embedded SQLite store. Anything else is refused with the
+    /// forms that are accepted.
+    /// </summary>
+    public static async Task<IHistoryStore> OpenAsync(string spec, CancellationToken cancel = default)
+    {
+        if (spec.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase)) return await SqliteHistoryStore.OpenAsync(spec["sqlite:".Length..], cancel);
+        if (spec.EndsWith(".db", StringComparison.OrdinalIgnoreCase)) return await SqliteHistoryStore.OpenAsync(spec, cancel);
+        throw new ArgumentException($"--store {spec}: expected sqlite:PATH.");
+    }
+}

@@ -1,0 +1,139 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace GenRec.Tests.Serving;
+
+public class ServiceTests(ServiceFixture service) : IClassFixture<ServiceFixture>
+{
+    private HttpClient Client => service.Client;
+
+    private async Task<(HttpStatusCode Status, string Error)> PostRawAsync(string path, string json)
+    {
+        using var response = await Client.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+        string error = "";
+        if (!response.IsSuccessStatusCode)
+        {
+            Assert.Equal("application/json; charset=utf-8", response.Content.Headers.ContentType?.ToString());
+            error = JsonDocument.Parse(text).RootElement.GetProperty("error").GetString()!;
+        }
+        return (response.StatusCode, error);
+    }
+
+    [Fact]
+    public async Task HealthMetricsAndOpenApiAnswer()
+    {
+        var health = JsonDocument.Parse(await Client.GetStringAsync("/healthz")).RootElement;
+        Assert.Equal("ok", health.GetProperty("status").GetString());
+        Assert.True(health.GetProperty("ranking").GetBoolean());
+        var openapi = JsonDocument.Parse(await Client.GetStringAsync("/openapi/v1.json")).RootElement;
+        Assert.True(openapi.GetProperty("paths").TryGetProperty("/v1/recommend", out _));
+        await service.PostOkAsync("/v1/retrieve", new { user = "5", k = 3 });
+        var metrics = await Client.GetStringAsync("/metrics");
+        Assert.Contains("genrec_requests_total{endpoint=\"/v1/retrieve\",status=\"200\"}", metrics);
+        Assert.Contains("genrec_request_seconds_bucket{endpoint=\"/v1/retrieve\",le=\"+Inf\"}", metrics);
+        Assert.Contains("genrec_model_info{version=\"retrieval.ckpt@", metrics);
+    }
+
+    [Fact]
+    public async Task RetrieveExcludesTheHistoryAndAppendedEvents()
+    {
+        var before = await service.PostOkAsync("/v1/retrieve", new { user = "7", k = 10 });
+        Assert.False(before.GetProperty("coldStart").GetBoolean());
+        var first = before.GetProperty("items")[0].GetProperty("item").GetString()!;
+        var appended = await service.PostOkAsync("/v1/events", new { user = "7", events = new[] { new { item = first, action = "like", timestamp = 9_000_000_000L } } });
+        Assert.Equal(1, appended.GetProperty("appended").GetInt32());
+        var after = await service.PostOkAsync("/v1/retrieve", new { user = "7", k = 10 });
+        var items = after.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("item").GetString()).ToList();
+        Assert.Equal(10, items.Count);
+        Assert.DoesNotContain(first, items);
+        var withSeen = await service.PostOkAsync("/v1/retrieve", new { user = "7", k = 60, includeSeen = true });
+        Assert.Contains(first, withSeen.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("item").GetString()));
+    }
+
+    [Fact]
+    public async Task RankScoresEveryTaskAndListsUnknownItems()
+    {
+        var r = await service.PostOkAsync("/v1/rank", new { user = "3", candidates = new[] { "1", "2", "3", "4", "no-such-item" }, sortBy = "like" });
+        var items = r.GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal(4, items.Count);
+        Assert.Equal(["no-such-item"], r.GetProperty("unknownItems").EnumerateArray().Select(e => e.GetString()));
+        var likes = items.Select(i => i.GetProperty("scores").GetProperty("like").GetDouble()).ToList();
+        Assert.All(likes, p => Assert.InRange(p, 0.0, 1.0));
+        Assert.Equal(likes.OrderByDescending(p => p), likes);
+        Assert.Equal([1, 2, 3, 4], items.Select(i => i.GetProperty("rank").GetInt32()));
+    }
+
+    [Fact]
+    public async Task RecommendRetrievesThenRanks()
+    {
+        var r = await service.PostOkAsync("/v1/recommend", new { user = "11", k = 5, retrieve = 20 });
+        Assert.True(r.GetProperty("ranked").GetBoolean());
+        var items = r.GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal(5, items.Count);
+        Assert.All(items, i => Assert.True(i.GetProperty("retrievalScore").ValueKind == JsonValueKind.Number));
+        var inline = await service.PostOkAsync("/v1/recommend", new { history = new[] { new { item = "3", action = "like", timestamp = 100L }, new { item = "6", action = "like", timestamp = 200L } }, k = 3 });
+        Assert.Equal(3, inline.GetProperty("items").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task UnknownUsersGetPopularItemsFlaggedAsColdStart()
+    {
+        var r = await service.PostOkAsync("/v1/recommend", new { user = "nobody-at-all", k = 4 });
+        Assert.True(r.GetProperty("coldStart").GetBoolean());
+        Assert.Equal(4, r.GetProperty("items").GetArrayLength());
+        var rank = await service.PostOkAsync("/v1/rank", new { user = "nobody-at-all", candidates = new[] { "1", "2" } });
+        Assert.True(rank.GetProperty("coldStart").GetBoolean());
+    }
+
+    [Theory]
+    [InlineData("/v1/retrieve", "{\"user\": \"3\", \"k\": ", 400, "malformed JSON")]
+    [InlineData("/v1/retrieve", "{\"user\": \"3\", \"k\": \"ten\"}", 400, "malformed JSON")]
+    [InlineData("/v1/retrieve", "{\"user\": \"3\", \"k\": -1}", 400, "k: -1")]
+    [InlineData("/v1/retrieve", "{\"user\": \"3\", \"k\": 1000000}", 400, "at most 100")]
+    [InlineData("/v1/retrieve", "{\"k\": 3}", 400, "exactly one of user and history")]
+    [InlineData("/v1/retrieve", "{\"user\": \"3\", \"history\": []}", 400, "exactly one of user and history")]
+    [InlineData("/v1/recommend", "{\"history\": [{\"item\": \"3\"}]}", 400, "history[0].timestamp")]
+    [InlineData("/v1/recommend", "{\"user\": \"3\", \"k\": 10, \"retrieve\": 5}", 400, "retrieve: 5 is less than k")]
+    [InlineData("/v1/rank", "{\"user\": \"3\"}", 400, "candidates: required")]
+    [InlineData("/v1/rank", "{\"user\": \"3\", \"candidates\": [\"1\"], \"sortBy\": \"buy\"}", 400, "sortBy: 'buy'")]
+    [InlineData("/v1/events", "{\"user\": \"3\", \"events\": []}", 400, "events: empty")]
+    [InlineData("/v1/events", "{\"user\": \"\", \"events\": [{\"item\": \"1\", \"timestamp\": 5}]}", 400, "user: required")]
+    [InlineData("/v1/events", "{\"user\": \"3\", \"events\": [{\"item\": \"1\", \"action\": \"love\", \"timestamp\": 5}]}", 400, "events[0].action: 'love'")]
+    [InlineData("/v1/events", "[1, 2]", 400, "malformed JSON")]
+    [InlineData("/v1/events", "null", 400, "expected a JSON body")]
+    public async Task BadRequestsGetAClearClientError(string path, string body, int status, string message)
+    {
+        var (code, error) = await PostRawAsync(path, body);
+        Assert.Equal(status, (int)code);
+        Assert.Contains(message, error);
+    }
+
+    [Fact]
+    public async Task LimitsOnCandidatesEventsAndBodySize()
+    {
+        var many = Enumerable.Range(1, 51).Select(i => i.ToString()).ToArray();
+        var (code, error) = await PostRawAsync("/v1/rank", JsonSerializer.Serialize(new { user = "3", candidates = many }));
+        Assert.Equal(HttpStatusCode.BadRequest, code);
+        Assert.Contains("at most 50", error);
+        var events = Enumerable.Range(1, 21).Select(i => new { item = "1", timestamp = (long)i }).ToArray();
+        (code, error) = await PostRawAsync("/v1/events", JsonSerializer.Serialize(new { user = "3", events }));
+        Assert.Equal(HttpStatusCode.BadRequest, code);
+        Assert.Contains("at most 20", error);
+        (code, error) = await PostRawAsync("/v1/retrieve", "{\"user\": \"" + new string('x', 100_000) + "\"}");
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, code);
+        Assert.Contains("too large", error);
+    }
+
+    [Fact]
+    public async Task ReloadSwapsModelsWithoutDroppingRequests()
+    {
+        var load = Enumerable.Range(0, 20).Select(i => service.PostOkAsync("/v1/recommend", new { user = (i % 9 + 1).ToString(), k = 3 })).ToList();
+        var reload = await service.PostOkAsync("/admin/reload", new { });
+        Assert.Contains("ranking.ckpt", reload.GetProperty("reloaded").GetString());
+        await Task.WhenAll(load);
+        await service.PostOkAsync("/v1/recommend", new { user = "2", k = 3 });
+    }
+}
