@@ -63,21 +63,38 @@ public sealed class ServiceFixture : IAsyncLifetime
             MaxK = 100,
             MaxBodyBytes = 64 * 1024,
         };
-        _engine = RecommenderEngine.Load(Options.Data, Options.Retrieval, Options.Ranking, CPU);
-        _store = await HistoryStores.OpenAsync(Options.Store);
-        _app = ServiceHost.Build(Options, _engine, _store);
-        await _app.StartAsync();
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        Client = new HttpClient { BaseAddress = new Uri(address) };
+        (_app, Client, _engine, _store) = await StartAsync(Options);
     }
 
-    public async Task<JsonElement> PostOkAsync(string path, object body)
+    /// <summary>Starts one more service over the same data and checkpoints (a second replica, or another store).</summary>
+    public static async Task<(WebApplication App, HttpClient Client, RecommenderEngine Engine, IHistoryStore Store)> StartAsync(ServingOptions options)
     {
-        using var response = await Client.PostAsJsonAsync(path, body);
+        var engine = RecommenderEngine.Load(options.Data, options.Retrieval, options.Ranking, CPU);
+        var store = await HistoryStores.OpenAsync(options.Store);
+        var app = ServiceHost.Build(options, engine, store);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return (app, new HttpClient { BaseAddress = new Uri(address) }, engine, store);
+    }
+
+    public static async Task StopAsync((WebApplication App, HttpClient Client, RecommenderEngine Engine, IHistoryStore Store) s)
+    {
+        s.Client.Dispose();
+        await s.App.StopAsync();
+        await s.App.DisposeAsync();
+        await s.Store.DisposeAsync();
+        s.Engine.Dispose();
+    }
+
+    public static async Task<JsonElement> PostOkAsync(HttpClient client, string path, object body)
+    {
+        using var response = await client.PostAsJsonAsync(path, body);
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {text}");
         return JsonDocument.Parse(text).RootElement.Clone();
     }
+
+    public Task<JsonElement> PostOkAsync(string path, object body) => PostOkAsync(Client, path, body);
 
     public async Task DisposeAsync()
     {

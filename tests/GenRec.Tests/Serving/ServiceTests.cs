@@ -137,3 +137,39 @@ public class ServiceTests(ServiceFixture service) : IClassFixture<ServiceFixture
         await service.PostOkAsync("/v1/recommend", new { user = "2", k = 3 });
     }
 }
+
+public class RedisServiceTests(ServiceFixture service) : IClassFixture<ServiceFixture>
+{
+    [RedisFact]
+    public async Task TwoReplicasShareHistoriesThroughRedisAndServeEveryEndpoint()
+    {
+        using var redis = new RedisServer();
+        var options = service.Options with { Store = "redis:" + redis.Configuration };
+        var a = await ServiceFixture.StartAsync(options);
+        var b = await ServiceFixture.StartAsync(options);
+        try
+        {
+            var health = System.Text.Json.JsonDocument.Parse(await b.Client.GetStringAsync("/healthz")).RootElement;
+            Assert.StartsWith("redis:", health.GetProperty("store").GetString());
+            var before = await ServiceFixture.PostOkAsync(b.Client, "/v1/retrieve", new { user = "new-user", k = 5 });
+            Assert.True(before.GetProperty("coldStart").GetBoolean());
+            // Replica A takes the events; replica B, holding no state of its own, serves from them.
+            await ServiceFixture.PostOkAsync(a.Client, "/v1/events", new { user = "new-user", events = new[] { new { item = "3", action = "like", timestamp = 100L }, new { item = "6", action = "like", timestamp = 200L } } });
+            var after = await ServiceFixture.PostOkAsync(b.Client, "/v1/retrieve", new { user = "new-user", k = 5 });
+            Assert.False(after.GetProperty("coldStart").GetBoolean());
+            var items = after.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("item").GetString()).ToList();
+            Assert.DoesNotContain("3", items);
+            Assert.DoesNotContain("6", items);
+            var ranked = await ServiceFixture.PostOkAsync(b.Client, "/v1/rank", new { user = "new-user", candidates = new[] { "1", "2", "4" } });
+            Assert.False(ranked.GetProperty("coldStart").GetBoolean());
+            var rec = await ServiceFixture.PostOkAsync(a.Client, "/v1/recommend", new { user = "new-user", k = 3 });
+            Assert.Equal(3, rec.GetProperty("items").GetArrayLength());
+            Assert.Contains("genrec_requests_total{endpoint=\"/v1/recommend\",status=\"200\"} 1", await a.Client.GetStringAsync("/metrics"));
+        }
+        finally
+        {
+            await ServiceFixture.StopAsync(a);
+            await ServiceFixture.StopAsync(b);
+        }
+    }
+}

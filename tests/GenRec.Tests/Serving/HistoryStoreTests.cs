@@ -1,0 +1,52 @@
+using GenRec.Serving.Stores;
+
+namespace GenRec.Tests.Serving;
+
+/// <summary>The same contract for every store: whole appends, latest-N by time with arrival order at ties, users apart.</summary>
+public class HistoryStoreTests
+{
+    private static async Task CheckContractAsync(IHistoryStore store)
+    {
+        Assert.True(await store.PingAsync());
+        Assert.Empty(await store.ReadAsync("u1", 10));
+        await store.AppendAsync("u1", [new("a", "5", 30), new("b", null, 10)]);
+        await store.AppendAsync("u1", [new("c", "buy", 20), new("d\tx\\t", "4", 20)]);
+        await store.AppendAsync("u2", [new("z", "1", 5)]);
+        var all = await store.ReadAsync("u1", 10);
+        Assert.Equal(["b", "c", "d\tx\\t", "a"], all.Select(e => e.Item));
+        Assert.Equal([10L, 20, 20, 30], all.Select(e => e.Timestamp));
+        Assert.Equal([null, "buy", "4", "5"], all.Select(e => e.Action));
+        var latest = await store.ReadAsync("u1", 2);
+        Assert.Equal(["d\tx\\t", "a"], latest.Select(e => e.Item));
+        Assert.Equal(["z"], (await store.ReadAsync("u2", 10)).Select(e => e.Item));
+    }
+
+    [Fact]
+    public async Task SqliteKeepsTheContract()
+    {
+        using var dir = new TempDir();
+        var path = Path.Combine(dir.Path, "sub", "events.db");
+        await using (var store = await HistoryStores.OpenAsync("sqlite:" + path)) await CheckContractAsync(store);
+        // The file is the source of truth: a new process (here, a new store object) sees the same history.
+        await using var again = await SqliteHistoryStore.OpenAsync(path);
+        Assert.Equal(4, (await again.ReadAsync("u1", 100)).Count);
+    }
+
+    [RedisFact]
+    public async Task RedisKeepsTheContract()
+    {
+        using var server = new RedisServer();
+        await using var store = await HistoryStores.OpenAsync("redis:" + server.Configuration);
+        Assert.StartsWith("redis:", store.Describe);
+        await CheckContractAsync(store);
+    }
+
+    [Fact]
+    public async Task UnknownStoresAndUnreachableRedisAreClearErrors()
+    {
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => HistoryStores.OpenAsync("mongodb://x"));
+        Assert.Contains("sqlite:PATH or redis:HOST:PORT", e.Message);
+        var io = await Assert.ThrowsAsync<IOException>(() => HistoryStores.OpenAsync("redis:127.0.0.1:1"));
+        Assert.Contains("cannot connect", io.Message);
+    }
+}

@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace GenRec.Tests.Serving;
+
+/// <summary>
+/// A throwaway redis-server on a free loopback port, no persistence. Tests that need it are skipped where
+/// redis-server is not installed, unless GENREC_REQUIRE_REDIS=1 (set by .ci/run, which installs it) makes that a failure.
+/// </summary>
+public sealed class RedisServer : IDisposable
+{
+    private readonly Process _process;
+
+    public static string? Executable =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, "redis-server")).FirstOrDefault(File.Exists);
+
+    public static bool Required => Environment.GetEnvironmentVariable("GENREC_REQUIRE_REDIS") == "1";
+
+    public RedisServer()
+    {
+        var exe = Executable ?? throw new InvalidOperationException("redis-server is not installed (apt-get install redis-server); .ci/run installs it.");
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        Port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        _process = Process.Start(new ProcessStartInfo(exe, $"--port {Port} --bind 127.0.0.1 --save \"\" --appendonly no")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            try { using var c = new TcpClient(); c.Connect(IPAddress.Loopback, Port); return; }
+            catch (SocketException) when (DateTime.UtcNow < deadline) { Thread.Sleep(50); }
+        }
+    }
+
+    public int Port { get; }
+
+    public string Configuration => $"127.0.0.1:{Port}";
+
+    public void Dispose()
+    {
+        try { _process.Kill(entireProcessTree: true); _process.WaitForExit(5000); } catch (InvalidOperationException) { }
+        _process.Dispose();
+    }
+}
+
+/// <summary>A fact that needs redis-server: skipped where it is missing, unless CI requires it.</summary>
+public sealed class RedisFactAttribute : FactAttribute
+{
+    public RedisFactAttribute()
+    {
+        if (RedisServer.Executable is null && !RedisServer.Required) Skip = "redis-server is not installed (.ci/run installs it and sets GENREC_REQUIRE_REDIS=1).";
+    }
+}
