@@ -22,7 +22,7 @@ public sealed class RecommenderEngine : IDisposable
     private readonly Device _device;
     private readonly long[] _popular;
 
-    private RecommenderEngine(PreparedDataset data, Checkpoint retrievalInfo, SequenceEncoder retrieval, Checkpoint? rankingInfo, Ranker? ranker, Device device, string version)
+    private RecommenderEngine(PreparedDataset data, Checkpoint retrievalInfo, SequenceEncoder retrieval, Checkpoint? rankingInfo, Ranker? ranker, Device device, string version, string index)
     {
         Data = data;
         RetrievalInfo = retrievalInfo;
@@ -35,7 +35,14 @@ public sealed class RecommenderEngine : IDisposable
         {
             using var ids = tensor(data.Corpus, device: device);
             using var vectors = retrieval.NormalizedItems(ids).cpu();
-            Index = new ExactItemIndex(data.Corpus, vectors.data<float>().ToArray(), (int)vectors.shape[1]);
+            var flat = vectors.data<float>().ToArray();
+            int dim = (int)vectors.shape[1];
+            Index = index switch
+            {
+                "exact" => new ExactItemIndex(data.Corpus, flat, dim),
+                "hnsw" => new HnswItemIndex(data.Corpus, flat, dim),
+                _ => throw new ArgumentException($"--index {index}: expected exact or hnsw."),
+            };
         }
         var counts = new long[data.ItemTableSize];
         for (int u = 0; u < data.UserCount; u++)
@@ -45,8 +52,9 @@ public sealed class RecommenderEngine : IDisposable
     }
 
     /// <summary>Loads the checkpoints (and checks that they fit the dataset).</summary>
-    public static RecommenderEngine Load(string dataPath, string retrievalCheckpoint, string? rankingCheckpoint, Device device)
+    public static RecommenderEngine Load(string dataPath, string retrievalCheckpoint, string? rankingCheckpoint, Device device, string index = "exact")
     {
+        if (index is not ("exact" or "hnsw")) throw new ArgumentException($"--index {index}: expected exact (SIMD, every item) or hnsw (approximate, for large catalogs).");
         if (!PreparedDataset.IsPrepared(dataPath)) throw new ArgumentException($"{dataPath}: serving reads a prepared folder (genrec prepare): it names the items and holds the training histories.");
         var data = PreparedDataset.Open(dataPath);
         try
@@ -66,7 +74,7 @@ public sealed class RecommenderEngine : IDisposable
                 .Select(p => $"{Path.GetFileName(p)}@{File.GetLastWriteTimeUtc(p):yyyyMMddTHHmmssZ}"));
             data.ItemId("");     // build the lookup tables now, not under concurrent requests
             data.Latest("", 1, new FeatureOptions());
-            return new RecommenderEngine(data, rinfo, retrieval, kinfo, ranker, device, version);
+            return new RecommenderEngine(data, rinfo, retrieval, kinfo, ranker, device, version, index);
         }
         catch
         {
@@ -93,8 +101,8 @@ public sealed class RecommenderEngine : IDisposable
     /// <summary>Checkpoint files and their times, for /metrics and /healthz.</summary>
     public string Version { get; }
 
-    /// <summary>The exact item index over the retrieval model's item embeddings.</summary>
-    public ExactItemIndex Index { get; }
+    /// <summary>The item index over the retrieval model's item embeddings (exact or HNSW).</summary>
+    public IItemIndex Index { get; }
 
     /// <summary>The most popular items of the training log, most popular first.</summary>
     public IReadOnlyList<long> Popular => _popular;
@@ -216,6 +224,7 @@ public sealed class RecommenderEngine : IDisposable
     {
         _retrieval.Dispose();
         _ranker?.Dispose();
+        Index.Dispose();
         Data.Dispose();
     }
 }

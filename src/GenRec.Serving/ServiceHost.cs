@@ -58,14 +58,25 @@ public static class ServiceHost
         });
         app.MapOpenApi();
         var api = new Endpoints(options, state, store, metrics);
+        var page = ReadPage();
+        app.MapGet("/", () => Results.Content(page, "text/html; charset=utf-8")).ExcludeFromDescription();
         app.MapGet("/healthz", api.HealthAsync);
         app.MapGet("/metrics", () => Results.Text(metrics.Render(state.Engine.Version, store.Describe), "text/plain; version=0.0.4"));
         app.MapPost("/v1/events", api.EventsAsync);
+        app.MapPost("/v1/history", api.HistoryAsync);
         app.MapPost("/v1/retrieve", api.RetrieveAsync);
         app.MapPost("/v1/rank", api.RankAsync);
         app.MapPost("/v1/recommend", api.RecommendAsync);
         app.MapPost("/admin/reload", (Delegate)api.ReloadAsync);
         return app;
+    }
+
+    private static string ReadPage()
+    {
+        using var stream = typeof(ServiceHost).Assembly.GetManifestResourceStream("GenRec.Serving.index.html")
+            ?? throw new InvalidOperationException("the page resource GenRec.Serving.index.html is missing from the build.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
     }
 
     /// <summary>The status and message for an exception that is the client's fault, or null for a service fault.</summary>

@@ -67,6 +67,18 @@ public sealed class ServiceMetrics
         sb.AppendLine("# HELP genrec_cold_starts_total Answers that fell back to popularity (no usable history).");
         sb.AppendLine("# TYPE genrec_cold_starts_total counter");
         sb.Append(inv, $"genrec_cold_starts_total {Interlocked.Read(ref _coldStarts)}\n");
+        using (var self = System.Diagnostics.Process.GetCurrentProcess())
+        {
+            sb.AppendLine("# HELP process_resident_memory_bytes Resident memory of the server process.");
+            sb.AppendLine("# TYPE process_resident_memory_bytes gauge");
+            sb.Append(inv, $"process_resident_memory_bytes {self.WorkingSet64}\n");
+            sb.AppendLine("# HELP process_cpu_seconds_total CPU time of the server process.");
+            sb.AppendLine("# TYPE process_cpu_seconds_total counter");
+            sb.Append(inv, $"process_cpu_seconds_total {self.TotalProcessorTime.TotalSeconds}\n");
+        }
+        sb.AppendLine("# HELP dotnet_gc_heap_bytes Managed heap size after the last collection.");
+        sb.AppendLine("# TYPE dotnet_gc_heap_bytes gauge");
+        sb.Append(inv, $"dotnet_gc_heap_bytes {GC.GetTotalMemory(false)}\n");
         sb.AppendLine("# HELP genrec_model_info The loaded models and the store.");
         sb.AppendLine("# TYPE genrec_model_info gauge");
         sb.Append(inv, $"genrec_model_info{{version=\"{Escape(modelVersion)}\",store=\"{Escape(store)}\"}} 1\n");

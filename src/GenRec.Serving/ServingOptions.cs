@@ -18,6 +18,9 @@ public sealed record ServingOptions
     /// <summary>Addresses to listen on; loopback by default.</summary>
     public string Urls { get; init; } = "http://127.0.0.1:8080";
 
+    /// <summary>Item search: <c>exact</c> (SIMD over every item, the default) or <c>hnsw</c> (approximate, for large catalogs).</summary>
+    public string Index { get; init; } = "exact";
+
     /// <summary>cpu or cuda[:N].</summary>
     public string Device { get; init; } = "cpu";
 

@@ -15,6 +15,8 @@ internal static class BenchCommand
     {
         var bench = new Command("bench", "Benchmarks (they print measured times and ratios; nothing is hard-coded).");
         bench.Subcommands.Add(MFalconCommand());
+        bench.Subcommands.Add(BenchServeCommand.Create());
+        bench.Subcommands.Add(BenchSearchCommand.Create());
         return bench;
     }
 

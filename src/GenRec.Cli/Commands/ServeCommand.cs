@@ -14,11 +14,12 @@ internal static class ServeCommand
         var ranking = new Option<string?>("--ranking") { Description = "Ranking checkpoint (genrec rank-train --out); without it /v1/recommend returns the retrieval order." };
         var store = new Option<string>("--store") { Description = "User history store: sqlite:PATH.", DefaultValueFactory = _ => "sqlite:genrec-events.db" };
         var urls = new Option<string>("--urls") { Description = "Addresses to listen on (loopback unless you say otherwise).", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
+        var index = new Option<string>("--index") { Description = "Item search: exact (SIMD over every item) or hnsw (approximate, for large catalogs).", DefaultValueFactory = _ => "exact" };
         var device = Options.Device();
         var threads = Options.Threads();
         var cmd = new Command("serve", "Serve retrieval and ranking over HTTP: POST /v1/events, /v1/retrieve, /v1/rank, /v1/recommend; GET /healthz, /metrics, /openapi/v1.json.")
         {
-            data, retrieval, ranking, store, urls, device, threads,
+            data, retrieval, ranking, store, urls, index, device, threads,
         };
         cmd.SetAction(r => Cli.Run(() =>
         {
@@ -30,10 +31,11 @@ internal static class ServeCommand
                 Ranking = r.GetValue(ranking),
                 Store = r.GetValue(store)!,
                 Urls = r.GetValue(urls)!,
+                Index = r.GetValue(index)!,
                 Device = r.GetValue(device)!,
             };
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            using var engine = RecommenderEngine.Load(options.Data, options.Retrieval, options.Ranking, dev);
+            using var engine = RecommenderEngine.Load(options.Data, options.Retrieval, options.Ranking, dev, options.Index);
             var historyStore = HistoryStores.OpenAsync(options.Store).GetAwaiter().GetResult();
             try
             {

@@ -28,6 +28,24 @@ internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistor
         return Results.Ok(new { user, appended = events.Count, unknownItems = unknown });
     }
 
+    public async Task<IResult> HistoryAsync(UserRequest? request, CancellationToken cancel)
+    {
+        if (request is null) throw new ApiException(400, "expected a JSON body {\"user\": …}.");
+        string user = RequireUser(request.User);
+        int k = Limit(request.K, 20, "k", options.MaxK);
+        var engine = slot.Engine;
+        var history = await engine.HistoryAsync(user, store, cancel);
+        var items = new List<object>();
+        if (history.Tokens is { } h)
+            for (int i = h.History.Length - 1; i >= 0 && items.Count < k; i--)
+            {
+                if ((h.HistoryKinds?[i] ?? 0) != 0) continue;
+                int a = h.HistoryActions?[i] ?? 0;
+                items.Add(new { item = engine.Data.ItemKey(h.History[i]), title = engine.Data.Describe(h.History[i]), action = a > 0 ? engine.Data.Features.Actions[a - 1] : null, timestamp = h.HistoryTimestamps[i] });
+            }
+        return Results.Ok(new { user, known = !history.IsColdStart, items, unknownItems = history.UnknownItems });
+    }
+
     public async Task<IResult> RetrieveAsync(UserRequest? request, CancellationToken cancel)
     {
         var engine = slot.Engine;
@@ -89,10 +107,12 @@ internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistor
     public async Task<IResult> ReloadAsync(HttpContext ctx)
     {
         if (!ServiceHost.IsLoopback(ctx)) throw new ApiException(403, "/admin/reload answers only requests from this machine.");
-        var next = await Task.Run(() => RecommenderEngine.Load(options.Data, options.Retrieval, options.Ranking, TorchSharp.torch.CPU));
+        var next = await Task.Run(() => RecommenderEngine.Load(options.Data, options.Retrieval, options.Ranking, TorchRuntimeDevice(), options.Index));
         slot.Swap(next, TimeSpan.FromSeconds(30));
         return Results.Ok(new { reloaded = next.Version });
     }
+
+    private TorchSharp.torch.Device TorchRuntimeDevice() => GenRec.Native.TorchRuntime.ParseDevice(options.Device);
 
     private async Task<(List<RankedItem> Items, bool ColdStart)> ScoreAsync(RecommenderEngine engine, UserRequest request, long[] ids, CancellationToken cancel, Dictionary<long, float>? retrieval = null)
     {

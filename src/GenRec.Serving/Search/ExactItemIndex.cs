@@ -7,7 +7,7 @@ namespace GenRec.Serving.Search;
 /// bounded min-heap of the best K, so a query allocates only its result. Embeddings are stored row-major in one
 /// array; the index is immutable and safe to query from many threads.
 /// </summary>
-public sealed class ExactItemIndex
+public sealed class ExactItemIndex : IItemIndex
 {
     private readonly float[] _vectors;
     private readonly long[] _items;
@@ -23,13 +23,18 @@ public sealed class ExactItemIndex
         Dim = dim;
     }
 
-    /// <summary>Embedding width.</summary>
+    /// <inheritdoc />
     public int Dim { get; }
 
-    /// <summary>Number of items.</summary>
+    /// <inheritdoc />
     public int Count => _items.Length;
 
-    /// <summary>The best <paramref name="k"/> (item, score) by inner product with <paramref name="query"/>, best first, skipping items <paramref name="exclude"/> holds.</summary>
+    /// <inheritdoc />
+    public void Dispose()
+    {
+    }
+
+    /// <inheritdoc />
     public (long Item, float Score)[] Search(ReadOnlySpan<float> query, int k, IReadOnlySet<long>? exclude = null)
     {
         if (query.Length != Dim) throw new ArgumentException($"query has {query.Length} values; the index holds {Dim}-dimensional vectors.", nameof(query));

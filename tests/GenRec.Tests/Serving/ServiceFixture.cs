@@ -69,7 +69,7 @@ public sealed class ServiceFixture : IAsyncLifetime
     /// <summary>Starts one more service over the same data and checkpoints (a second replica, or another store).</summary>
     public static async Task<(WebApplication App, HttpClient Client, RecommenderEngine Engine, IHistoryStore Store)> StartAsync(ServingOptions options)
     {
-        var engine = RecommenderEngine.Load(options.Data, options.Retrieval, options.Ranking, CPU);
+        var engine = RecommenderEngine.Load(options.Data, options.Retrieval, options.Ranking, CPU, options.Index);
         var store = await HistoryStores.OpenAsync(options.Store);
         var app = ServiceHost.Build(options, engine, store);
         await app.StartAsync();

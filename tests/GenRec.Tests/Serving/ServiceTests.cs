@@ -54,6 +54,38 @@ public class ServiceTests(ServiceFixture service) : IClassFixture<ServiceFixture
     }
 
     [Fact]
+    public async Task ThePageAndTheHistoryEndpointAnswer()
+    {
+        var page = await Client.GetStringAsync("/");
+        Assert.Contains("<form id=\"ask\">", page);
+        Assert.Contains("/v1/recommend", page);
+        await service.PostOkAsync("/v1/events", new { user = "9", events = new[] { new { item = "5", action = "skip", timestamp = 9_100_000_000L } } });
+        var h = await service.PostOkAsync("/v1/history", new { user = "9", k = 4 });
+        Assert.True(h.GetProperty("known").GetBoolean());
+        var items = h.GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal(4, items.Count);
+        Assert.Equal("5", items[0].GetProperty("item").GetString());       // newest first
+        Assert.Equal("skip", items[0].GetProperty("action").GetString());
+        Assert.False((await service.PostOkAsync("/v1/history", new { user = "stranger" })).GetProperty("known").GetBoolean());
+    }
+
+    [Fact]
+    public async Task AnHnswIndexServesTheSameApi()
+    {
+        var other = await ServiceFixture.StartAsync(service.Options with { Index = "hnsw", Store = service.Options.Store.Replace("events.db", "events-hnsw.db") });
+        try
+        {
+            var r = await ServiceFixture.PostOkAsync(other.Client, "/v1/retrieve", new { user = "4", k = 5 });
+            Assert.Equal(5, r.GetProperty("items").GetArrayLength());
+            Assert.IsType<GenRec.Serving.Search.HnswItemIndex>(other.Engine.Index);
+        }
+        finally
+        {
+            await ServiceFixture.StopAsync(other);
+        }
+    }
+
+    [Fact]
     public async Task RankScoresEveryTaskAndListsUnknownItems()
     {
         var r = await service.PostOkAsync("/v1/rank", new { user = "3", candidates = new[] { "1", "2", "3", "4", "no-such-item" }, sortBy = "like" });
