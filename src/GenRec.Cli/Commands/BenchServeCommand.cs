@@ -75,7 +75,7 @@ internal static partial class BenchServeCommand
         };
         var results = new List<object>();
         long totalErrors = 0;
-        var memory = new List<(double Seconds, double Mib)>();
+        var memory = new List<(double Seconds, double Mib, double HeapMib)>();
         var clock = Stopwatch.StartNew();
         foreach (int c in levels)
         {
@@ -106,8 +106,8 @@ internal static partial class BenchServeCommand
             if (!asJson) Console.WriteLine($"concurrency {c,3}: {row.requestsPerSecond,8:F1} req/s  p50 {row.p50Ms,7:F1} ms  p99 {row.p99Ms,7:F1} ms  max {row.maxMs,7:F1} ms  {all.Length:N0} requests, {failed} errors");
         }
         if (!asJson && memory.Count > 0)
-            Console.WriteLine("server resident memory (MiB) over the run: " + string.Join("  ", memory.Select(m => $"{m.Seconds:F0}s {m.Mib:F0}")));
-        if (asJson) Cli.PrintJson(new { url, endpoint, seconds, k, retrieve, levels = results, serverMemoryMiB = memory.Select(m => new { seconds = m.Seconds, mib = m.Mib }) });
+            Console.WriteLine("server memory over the run (s: resident MiB / managed heap MiB): " + string.Join("  ", memory.Select(m => $"{m.Seconds:F0}s {m.Mib:F0}/{m.HeapMib:F0}")));
+        if (asJson) Cli.PrintJson(new { url, endpoint, seconds, k, retrieve, levels = results, serverMemory = memory.Select(m => new { seconds = m.Seconds, residentMiB = m.Mib, managedHeapMiB = m.HeapMib }) });
         return totalErrors > 0 ? 2 : 0;
     }
 
@@ -138,7 +138,7 @@ internal static partial class BenchServeCommand
         await Task.WhenAll(tasks);
     }
 
-    private static async Task SampleMemoryAsync(HttpClient http, List<(double, double)> memory, Stopwatch clock, CancellationToken stop)
+    private static async Task SampleMemoryAsync(HttpClient http, List<(double, double, double)> memory, Stopwatch clock, CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)
         {
@@ -146,12 +146,16 @@ internal static partial class BenchServeCommand
             {
                 var text = await http.GetStringAsync("/metrics", stop);
                 var m = Regex.Match(text, @"^process_resident_memory_bytes (\S+)$", RegexOptions.Multiline);
-                if (m.Success) lock (memory) memory.Add((clock.Elapsed.TotalSeconds, double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) / (1 << 20)));
+                var h = Regex.Match(text, @"^dotnet_gc_heap_bytes (\S+)$", RegexOptions.Multiline);
+                if (m.Success && h.Success)
+                    lock (memory) memory.Add((clock.Elapsed.TotalSeconds, Mib(m.Groups[1].Value), Mib(h.Groups[1].Value)));
                 await Task.Delay(TimeSpan.FromSeconds(10), stop);
             }
             catch (OperationCanceledException) { return; }
         }
     }
+
+    private static double Mib(string bytes) => double.Parse(bytes, System.Globalization.CultureInfo.InvariantCulture) / (1 << 20);
 
     private static double Percentile(double[] sorted, double q) =>
         sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
