@@ -117,58 +117,8 @@ public sealed class RecommenderEngine : IDisposable
     /// <summary>A history given inline (no store, no training window).</summary>
     public UserHistory Inline(IReadOnlyList<StoredEvent> events) => Merge(null, events, RetrievalInfo.Config.Model.MaxLength, RetrievalInfo.Config.Features);
 
-    private UserHistory Merge(string? user, IReadOnlyList<StoredEvent> stored, int maxLength, FeatureOptions options)
-    {
-        var baseline = user is null ? null : Data.Latest(user, maxLength, options);
-        var ids = new List<long>();
-        var times = new List<long>();
-        var kinds = new List<byte>();
-        var actions = new List<int>();
-        if (baseline is not null)
-            for (int i = 0; i < baseline.History.Length; i++)
-            {
-                ids.Add(baseline.History[i]);
-                times.Add(baseline.HistoryTimestamps[i]);
-                kinds.Add(baseline.HistoryKinds?[i] ?? 0);
-                actions.Add(baseline.HistoryActions?[i] ?? 0);
-            }
-        var unknown = new List<string>();
-        var actionNames = Data.Features.Actions;
-        foreach (var e in stored.OrderBy(e => e.Timestamp))
-        {
-            if (Data.ItemId(e.Item) is not long id) { unknown.Add(e.Item); continue; }
-            int action = e.Action is null ? 0 : IndexOf(actionNames, e.Action) + 1;
-            // Stored events come after the training log; one older than its end is placed at the end's time.
-            ids.Add(id);
-            times.Add(times.Count > 0 ? Math.Max(e.Timestamp, times[^1]) : e.Timestamp);
-            kinds.Add(0);
-            actions.Add(options.Actions ? action : 0);
-        }
-        int contextual = kinds.TakeWhile(k => k != 0).Count();
-        int drop = Math.Max(0, ids.Count - maxLength);
-        if (drop > 0)
-        {
-            ids.RemoveRange(contextual, drop);
-            times.RemoveRange(contextual, drop);
-            kinds.RemoveRange(contextual, drop);
-            actions.RemoveRange(contextual, drop);
-        }
-        var seen = new HashSet<long>();
-        for (int i = 0; i < ids.Count; i++) if (kinds[i] == 0) seen.Add(ids[i]);
-        if (seen.Count == 0) return new UserHistory(user ?? "", null, seen, unknown);
-        var tokens = new EvalExample(0, ids.ToArray(), times.ToArray(), 0, times[^1])
-        {
-            HistoryKinds = kinds.Any(k => k != 0) ? kinds.ToArray() : null,
-            HistoryActions = actions.Any(a => a != 0) ? actions.ToArray() : null,
-        };
-        return new UserHistory(user ?? "", tokens, seen, unknown);
-    }
-
-    private static int IndexOf(IReadOnlyList<string> values, string value)
-    {
-        for (int i = 0; i < values.Count; i++) if (values[i] == value) return i;
-        return -1;
-    }
+    private UserHistory Merge(string? user, IReadOnlyList<StoredEvent> stored, int maxLength, FeatureOptions options) =>
+        HistoryMerger.Merge(Data, user, stored, maxLength, options);
 
     /// <summary>The top <paramref name="k"/> items for a history by inner product with its user embedding; popularity for a cold start.</summary>
     public (long Item, float Score)[] Retrieve(UserHistory history, int k, bool excludeSeen)

@@ -12,6 +12,9 @@ namespace GenRec.Serving;
 /// <param name="UnknownItems">Appended items the dataset does not know (kept in the store, skipped by the models).</param>
 public sealed record UserHistory(string User, EvalExample? Tokens, IReadOnlySet<long> Seen, IReadOnlyList<string> UnknownItems)
 {
+    /// <summary>Appended feature values the dataset does not know, as name=value (skipped by the models).</summary>
+    public IReadOnlyList<string> UnknownFeatures { get; init; } = [];
+
     /// <summary>True when there is nothing to encode and answers fall back to popularity.</summary>
     public bool IsColdStart => Tokens is null;
 }

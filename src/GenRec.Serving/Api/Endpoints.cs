@@ -20,12 +20,24 @@ internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistor
         string user = RequireUser(request.User);
         var events = ParseEvents(request.Events, "events") ?? throw new ApiException(400, "events: required, a non-empty array of {item, action, timestamp}.");
         var engine = slot.Engine;
+        var kinds = engine.Data.Features.TokenKinds;
+        var unknownFeatures = new List<string>();
         foreach (var (ev, i) in events.Select((ev, i) => (ev, i)))
+        {
             if (ev.Action is not null && !engine.Data.Features.Actions.Contains(ev.Action))
                 throw new ApiException(400, $"events[{i}].action: '{ev.Action}' is not an action of {engine.Data.Name}; expected one of {string.Join(", ", engine.Data.Features.Actions)}.");
+            if (ev.Action is not null && ev.Item is null) throw new ApiException(400, $"events[{i}].action: an action needs the item it is on.");
+            foreach (var (name, value) in ev.Features ?? new Dictionary<string, string>())
+            {
+                int k = kinds.ToList().FindIndex(t => t.Name == name && t.Role is "contextual" or "auxiliary");
+                if (k < 0)
+                    throw new ApiException(400, $"events[{i}].features.{name}: not a contextual or auxiliary feature of {engine.Data.Name}; expected one of {string.Join(", ", kinds.Where(t => t.Role is "contextual" or "auxiliary").Select(t => t.Name).DefaultIfEmpty("(none)"))}.");
+                if (engine.Data.FeatureValueId(k, value) is null) unknownFeatures.Add($"{name}={value}");
+            }
+        }
         await store.AppendAsync(user, events, cancel);
-        var unknown = events.Where(e => engine.Data.ItemId(e.Item) is null).Select(e => e.Item).Distinct().ToList();
-        return Results.Ok(new { user, appended = events.Count, unknownItems = unknown });
+        var unknown = events.Where(e => e.Item is not null && engine.Data.ItemId(e.Item) is null).Select(e => e.Item!).Distinct().ToList();
+        return Results.Ok(new { user, appended = events.Count, unknownItems = unknown, unknownFeatures = unknownFeatures.Distinct() });
     }
 
     public async Task<IResult> HistoryAsync(UserRequest? request, CancellationToken cancel)
@@ -59,6 +71,7 @@ internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistor
             coldStart = history.IsColdStart,
             items = items.Select((x, n) => new { rank = n + 1, item = engine.Data.ItemKey(x.Item), title = engine.Data.Describe(x.Item), score = x.Score }),
             unknownItems = history.UnknownItems,
+            unknownFeatures = history.UnknownFeatures,
         });
     }
 
@@ -169,10 +182,14 @@ internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistor
         var list = new List<StoredEvent>(events.Count);
         for (int i = 0; i < events.Count; i++)
         {
-            var e = events[i] ?? throw new ApiException(400, $"{field}[{i}]: null; expected {{item, action, timestamp}}.");
-            if (string.IsNullOrEmpty(e.Item)) throw new ApiException(400, $"{field}[{i}].item: required.");
+            var e = events[i] ?? throw new ApiException(400, $"{field}[{i}]: null; expected {{item, action, features, timestamp}}.");
+            bool hasFeatures = e.Features is { Count: > 0 };
+            if (e.Item is null && !hasFeatures) throw new ApiException(400, $"{field}[{i}].item: required unless the event carries features.");
+            if (e.Item is { Length: 0 }) throw new ApiException(400, $"{field}[{i}].item: empty.");
+            if (e.Features is not null && e.Features.Any(kv => string.IsNullOrEmpty(kv.Value)))
+                throw new ApiException(400, $"{field}[{i}].features.{e.Features.First(kv => string.IsNullOrEmpty(kv.Value)).Key}: empty value.");
             if (e.Timestamp is not long t || t < 0) throw new ApiException(400, $"{field}[{i}].timestamp: required, Unix seconds ≥ 0.");
-            list.Add(new StoredEvent(e.Item, e.Action, t));
+            list.Add(new StoredEvent(e.Item, e.Action, t, hasFeatures ? e.Features : null));
         }
         return list;
     }

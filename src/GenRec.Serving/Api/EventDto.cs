@@ -1,13 +1,16 @@
 namespace GenRec.Serving.Api;
 
-/// <summary>One event in a request: an item, the action on it and when.</summary>
+/// <summary>One event in a request: an item and the action on it, feature values, or both; and when.</summary>
 public sealed record EventDto
 {
-    /// <summary>Item id as in the source data.</summary>
+    /// <summary>Item id as in the source data; may be left out when the event carries only feature values.</summary>
     public string? Item { get; init; }
 
     /// <summary>Action value as in the source data (a rating, "buy"); optional.</summary>
     public string? Action { get; init; }
+
+    /// <summary>Feature values by name (the schema's contextual and auxiliary columns), for example {"zip": "10001"}.</summary>
+    public Dictionary<string, string>? Features { get; init; }
 
     /// <summary>Unix seconds.</summary>
     public long? Timestamp { get; init; }

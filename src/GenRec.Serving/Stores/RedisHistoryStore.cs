@@ -54,8 +54,9 @@ public sealed class RedisHistoryStore : IHistoryStore
         for (int i = 0; i < events.Count; i++)
         {
             var e = events[i];
-            // Members are "seq<TAB>item<TAB>[=action]"; tabs and backslashes in ids are escaped.
-            string member = string.Create(CultureInfo.InvariantCulture, $"{first + i:D20}\t{Escape(e.Item)}\t{(e.Action is null ? "" : "=" + Escape(e.Action))}");
+            // Members are "seq<TAB>[=item]<TAB>[=action]<TAB>[features JSON]"; tabs and backslashes are escaped.
+            string features = e.Features is { Count: > 0 } fs ? Escape(FeatureJson.Write(fs)) : "";
+            string member = string.Create(CultureInfo.InvariantCulture, $"{first + i:D20}\t{(e.Item is null ? "" : "=" + Escape(e.Item))}\t{(e.Action is null ? "" : "=" + Escape(e.Action))}\t{features}");
             entries[i] = new SortedSetEntry(member, e.Timestamp);
         }
         await db.SortedSetAddAsync(Key(user), entries);
@@ -70,8 +71,9 @@ public sealed class RedisHistoryStore : IHistoryStore
         foreach (var entry in entries)
         {
             var parts = ((string)entry.Element!).Split('\t');
-            if (parts.Length != 3) throw new InvalidDataException($"redis {Key(user)}: damaged member '{entry.Element}'.");
-            list.Add(new StoredEvent(Unescape(parts[1]), parts[2].Length == 0 ? null : Unescape(parts[2][1..]), (long)entry.Score));
+            if (parts.Length != 4) throw new InvalidDataException($"redis {Key(user)}: damaged member '{entry.Element}'.");
+            list.Add(new StoredEvent(parts[1].Length == 0 ? null : Unescape(parts[1][1..]), parts[2].Length == 0 ? null : Unescape(parts[2][1..]), (long)entry.Score,
+                parts[3].Length == 0 ? null : FeatureJson.Read(Unescape(parts[3]))));
         }
         return list;
     }

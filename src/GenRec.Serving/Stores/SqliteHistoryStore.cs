@@ -35,10 +35,18 @@ public sealed class SqliteHistoryStore : IHistoryStore
                 user TEXT NOT NULL,
                 item TEXT NOT NULL,
                 action TEXT NULL,
-                ts INTEGER NOT NULL);
+                ts INTEGER NOT NULL,
+                features TEXT NULL);
             CREATE INDEX IF NOT EXISTS events_user_ts ON events (user, ts, seq);
             """;
         await cmd.ExecuteNonQueryAsync(cancel);
+        // Stores written before feature values existed lack the column; add it in place.
+        cmd.CommandText = "SELECT COUNT(*) FROM pragma_table_info('events') WHERE name = 'features'";
+        if (Convert.ToInt64(await cmd.ExecuteScalarAsync(cancel), System.Globalization.CultureInfo.InvariantCulture) == 0)
+        {
+            cmd.CommandText = "ALTER TABLE events ADD COLUMN features TEXT NULL";
+            await cmd.ExecuteNonQueryAsync(cancel);
+        }
         return store;
     }
 
@@ -59,17 +67,19 @@ public sealed class SqliteHistoryStore : IHistoryStore
         await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(cancel);
         await using var cmd = c.CreateCommand();
         cmd.Transaction = tx;
-        cmd.CommandText = "INSERT INTO events (user, item, action, ts) VALUES ($u, $i, $a, $t)";
+        cmd.CommandText = "INSERT INTO events (user, item, action, ts, features) VALUES ($u, $i, $a, $t, $f)";
         var u = cmd.Parameters.Add("$u", SqliteType.Text);
         var i = cmd.Parameters.Add("$i", SqliteType.Text);
         var a = cmd.Parameters.Add("$a", SqliteType.Text);
         var t = cmd.Parameters.Add("$t", SqliteType.Integer);
+        var f = cmd.Parameters.Add("$f", SqliteType.Text);
         foreach (var e in events)
         {
             u.Value = user;
-            i.Value = e.Item;
+            i.Value = e.Item ?? "";
             a.Value = (object?)e.Action ?? DBNull.Value;
             t.Value = e.Timestamp;
+            f.Value = e.Features is { Count: > 0 } fs ? FeatureJson.Write(fs) : DBNull.Value;
             await cmd.ExecuteNonQueryAsync(cancel);
         }
         await tx.CommitAsync(cancel);
@@ -80,12 +90,16 @@ public sealed class SqliteHistoryStore : IHistoryStore
     {
         await using var c = await ConnectAsync(cancel);
         await using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT item, action, ts FROM events WHERE user = $u ORDER BY ts DESC, seq DESC LIMIT $n";
+        cmd.CommandText = "SELECT item, action, ts, features FROM events WHERE user = $u ORDER BY ts DESC, seq DESC LIMIT $n";
         cmd.Parameters.AddWithValue("$u", user);
         cmd.Parameters.AddWithValue("$n", max);
         var list = new List<StoredEvent>();
         await using var r = await cmd.ExecuteReaderAsync(cancel);
-        while (await r.ReadAsync(cancel)) list.Add(new StoredEvent(r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), r.GetInt64(2)));
+        while (await r.ReadAsync(cancel))
+        {
+            string item = r.GetString(0);
+            list.Add(new StoredEvent(item.Length == 0 ? null : item, r.IsDBNull(1) ? null : r.GetString(1), r.GetInt64(2), r.IsDBNull(3) ? null : FeatureJson.Read(r.GetString(3))));
+        }
         list.Reverse();
         return list;
     }

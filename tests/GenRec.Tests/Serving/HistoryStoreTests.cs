@@ -12,6 +12,11 @@ public class HistoryStoreTests
         await store.AppendAsync("u1", [new("a", "5", 30), new("b", null, 10)]);
         await store.AppendAsync("u1", [new("c", "buy", 20), new("d\tx\\t", "4", 20)]);
         await store.AppendAsync("u2", [new("z", "1", 5)]);
+        await store.AppendAsync("u3", [new(null, null, 7, new Dictionary<string, string> { ["zip"] = "10\t001", ["creator"] = "x\\y" })]);
+        var u3 = Assert.Single(await store.ReadAsync("u3", 10));
+        Assert.Null(u3.Item);
+        Assert.Equal("10\t001", u3.Features!["zip"]);
+        Assert.Equal("x\\y", u3.Features["creator"]);
         var all = await store.ReadAsync("u1", 10);
         Assert.Equal(["b", "c", "d\tx\\t", "a"], all.Select(e => e.Item));
         Assert.Equal([10L, 20, 20, 30], all.Select(e => e.Timestamp));

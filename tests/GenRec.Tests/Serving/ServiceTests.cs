@@ -135,6 +135,8 @@ public class ServiceTests(ServiceFixture service) : IClassFixture<ServiceFixture
     [InlineData("/v1/events", "{\"user\": \"\", \"events\": [{\"item\": \"1\", \"timestamp\": 5}]}", 400, "user: required")]
     [InlineData("/v1/events", "{\"user\": \"3\", \"events\": [{\"item\": \"1\", \"action\": \"love\", \"timestamp\": 5}]}", 400, "events[0].action: 'love'")]
     [InlineData("/v1/events", "[1, 2]", 400, "malformed JSON")]
+    [InlineData("/v1/events", "{\"user\": \"3\", \"events\": [{\"features\": {\"zip\": \"1\"}, \"timestamp\": 5}]}", 400, "events[0].features.zip: not a contextual or auxiliary feature")]
+    [InlineData("/v1/events", "{\"user\": \"3\", \"events\": [{\"timestamp\": 5}]}", 400, "events[0].item: required unless the event carries features")]
     [InlineData("/v1/events", "null", 400, "expected a JSON body")]
     public async Task BadRequestsGetAClearClientError(string path, string body, int status, string message)
     {

@@ -21,6 +21,7 @@ public sealed unsafe class PreparedDataset : ISequenceDataset, IDisposable
     private readonly string[] _userKeys;
     private readonly string[] _itemKeys;
     private Dictionary<string, long>? _itemIndex;
+    private Dictionary<string, int>[]? _vocabularies;
     private readonly string[] _titles;
     private readonly long[][] _itemFeatureIds;
     private Dictionary<string, int>? _userIndex;
@@ -128,6 +129,28 @@ public sealed unsafe class PreparedDataset : ISequenceDataset, IDisposable
 
     /// <inheritdoc />
     public string ItemKey(long itemId) => itemId > 0 && itemId < _itemKeys.Length ? _itemKeys[itemId] : itemId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The embedding id of a value of token kind <paramref name="kind"/> (index into <c>Features.TokenKinds</c>): its
+    /// hash bucket for hashed kinds, its vocabulary id otherwise; null for a value the training data never had.
+    /// </summary>
+    public int? FeatureValueId(int kind, string value)
+    {
+        var k = Features.TokenKinds[kind];
+        if (k.Hashed) return ValueVocabulary.Bucket(value, k.Size - 1);
+        var vocabularies = LazyInitializer.EnsureInitialized(ref _vocabularies, () => Features.TokenKinds.Select(t =>
+        {
+            var file = Path.Combine(Directory, "vocab", SequenceBuilder.Sanitize(t.Name) + ".txt");
+            var map = new Dictionary<string, int>(StringComparer.Ordinal);
+            if (!t.Hashed && File.Exists(file))
+            {
+                int id = 0;
+                foreach (var line in File.ReadLines(file)) map.TryAdd(line, ++id);
+            }
+            return map;
+        }).ToArray());
+        return vocabularies[kind].TryGetValue(value, out int found) ? found : null;
+    }
 
     /// <inheritdoc />
     public long? ItemId(string itemKey)

@@ -470,7 +470,8 @@ public sealed class SequenceBuilder
 
     private static string Clean(string s) => s.Replace('\t', ' ').Replace('\n', ' ').Replace('\r', ' ');
 
-    private static string Sanitize(string name) => string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
+    /// <summary>The file name a feature's vocabulary is stored under (vocab/NAME.txt, one value per line, id = line number).</summary>
+    internal static string Sanitize(string name) => string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
 
     /// <summary>Buffers records of one partition and spills them to its file.</summary>
     private sealed class PartitionWriter : IDisposable
