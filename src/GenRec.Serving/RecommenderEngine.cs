@@ -160,11 +160,7 @@ public sealed class RecommenderEngine : IDisposable
         for (int c = 0; c < candidates.Length; c++)
         {
             result[c] = new double[tasks.Count];
-            for (int t = 0; t < tasks.Count; t++)
-            {
-                double v = z[c * tasks.Count + t];
-                result[c][t] = tasks[t].IsRegression ? v : 1 / (1 + Math.Exp(-v));
-            }
+            for (int t = 0; t < tasks.Count; t++) result[c][t] = tasks[t].Predict(z[c * tasks.Count + t]);
         }
         return result;
     }

@@ -68,9 +68,9 @@ internal static class RankCommand
             double ms = clock.Elapsed.TotalMilliseconds;
             var tasks = ranker.Tasks;
             var z = logits.cpu().data<float>().ToArray();
-            double Score(int c, int t) => tasks[t].IsRegression ? z[c * tasks.Count + t] : 1 / (1 + Math.Exp(-z[c * tasks.Count + t]));
+            double Score(int c, int t) => tasks[t].Predict(z[c * tasks.Count + t]);
             string? by = r.GetValue(sortBy);
-            int sortTask = by is null ? Math.Max(0, tasks.ToList().FindIndex(t => !t.IsRegression)) : tasks.ToList().FindIndex(t => t.Name == by);
+            int sortTask = RankingTask.SortIndex(tasks, by);
             if (sortTask < 0) throw new ArgumentException($"--sort-by {by}: the model's tasks are {string.Join(", ", tasks.Select(t => t.Name))}.");
             var order = Enumerable.Range(0, picked.Count).OrderByDescending(c => Score(c, sortTask)).Take(r.GetValue(k) ?? picked.Count).ToList();
             if (asJson)

@@ -1,3 +1,4 @@
+using GenRec.Data;
 using GenRec.Serving.Stores;
 using Microsoft.AspNetCore.Http;
 
@@ -147,10 +148,8 @@ internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistor
 
     private static int SortTask(RecommenderEngine engine, string? sortBy)
     {
-        var tasks = engine.Tasks.ToList();
-        if (sortBy is null) return Math.Max(0, tasks.FindIndex(t => !t.IsRegression));
-        int i = tasks.FindIndex(t => t.Name == sortBy);
-        if (i < 0) throw new ApiException(400, $"sortBy: '{sortBy}' is not a task of the ranking model; expected one of {string.Join(", ", tasks.Select(t => t.Name))}.");
+        int i = RankingTask.SortIndex(engine.Tasks, sortBy);
+        if (i < 0) throw new ApiException(400, $"sortBy: '{sortBy}' is not a task of the ranking model; expected one of {string.Join(", ", engine.Tasks.Select(t => t.Name))}.");
         return i;
     }
 

@@ -12,6 +12,20 @@ namespace GenRec.Data;
 /// <param name="IsRegression">MSE on the value instead of BCE on a 0/1 label.</param>
 public sealed record RankingTask(string Name, bool IsRegression)
 {
+    /// <summary>The task's prediction from its logit: a probability for a binary task, the value for regression.</summary>
+    public double Predict(double logit) => IsRegression ? logit : 1 / (1 + Math.Exp(-logit));
+
+    /// <summary>
+    /// The task to order candidates by: <paramref name="name"/> when given (-1 when no task has that name), otherwise
+    /// the first binary task (the first task when all are regression).
+    /// </summary>
+    public static int SortIndex(IReadOnlyList<RankingTask> tasks, string? name = null)
+    {
+        for (int t = 0; t < tasks.Count; t++)
+            if (name is null ? !tasks[t].IsRegression : tasks[t].Name == name) return t;
+        return name is null ? 0 : -1;
+    }
+
     /// <summary>The tasks a feature space's actions define (none without actions).</summary>
     public static IReadOnlyList<RankingTask> FromActions(FeatureSpace features)
     {

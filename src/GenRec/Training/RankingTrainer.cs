@@ -150,7 +150,7 @@ public sealed class RankingTrainer : IDisposable
                 for (int t = 0; t < tasks.Count; t++)
                 {
                     double z = flat[c * tasks.Count + t];
-                    scores[t].Add(tasks[t].IsRegression ? z : 1 / (1 + Math.Exp(-z)));
+                    scores[t].Add(tasks[t].Predict(z));
                     labels[t].Add(e.Labels[c][t]);
                 }
             }
