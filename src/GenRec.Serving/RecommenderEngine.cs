@@ -21,6 +21,7 @@ public sealed class RecommenderEngine : IDisposable
     private readonly Ranker? _ranker;
     private readonly Device _device;
     private readonly long[] _popular;
+    private int _disposed;
 
     private RecommenderEngine(PreparedDataset data, Checkpoint retrievalInfo, SequenceEncoder retrieval, Checkpoint? rankingInfo, Ranker? ranker, Device device, string version, string index)
     {
@@ -165,9 +166,13 @@ public sealed class RecommenderEngine : IDisposable
         return result;
     }
 
-    /// <inheritdoc />
+    /// <summary>Whether <see cref="Dispose"/> has run.</summary>
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>Releases the models and the dataset; safe to call more than once (a reload and the host may both do it).</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _retrieval.Dispose();
         _ranker?.Dispose();
         Index.Dispose();

@@ -61,7 +61,7 @@ public static class ServiceHost
         var page = ReadPage();
         app.MapGet("/", () => Results.Content(page, "text/html; charset=utf-8")).ExcludeFromDescription();
         app.MapGet("/healthz", api.HealthAsync);
-        app.MapGet("/metrics", () => Results.Text(metrics.Render(state.Engine.Version, store.Describe), "text/plain; version=0.0.4"));
+        app.MapGet("/metrics", () => Results.Text(metrics.Render(state.Current.Version, store.Describe), "text/plain; version=0.0.4"));
         app.MapPost("/v1/events", api.EventsAsync);
         app.MapPost("/v1/history", api.HistoryAsync);
         app.MapPost("/v1/retrieve", api.RetrieveAsync);

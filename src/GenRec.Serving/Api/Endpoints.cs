@@ -10,7 +10,7 @@ internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistor
     public async Task<IResult> HealthAsync(CancellationToken cancel)
     {
         bool storeOk = await store.PingAsync(cancel);
-        var e = slot.Engine;
+        var e = slot.Current;
         var body = new { status = storeOk ? "ok" : "store unavailable", models = e.Version, store = store.Describe, items = e.Index.Count, ranking = e.CanRank };
         return storeOk ? Results.Ok(body) : Results.Json(body, statusCode: 503);
     }
@@ -20,7 +20,8 @@ internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistor
         if (request is null) throw new ApiException(400, "expected a JSON body {\"user\": …, \"events\": [...]}.");
         string user = RequireUser(request.User);
         var events = ParseEvents(request.Events, "events") ?? throw new ApiException(400, "events: required, a non-empty array of {item, action, timestamp}.");
-        var engine = slot.Engine;
+        using var lease = slot.Acquire();
+        var engine = lease.Engine;
         var kinds = engine.Data.Features.TokenKinds;
         var unknownFeatures = new List<string>();
         foreach (var (ev, i) in events.Select((ev, i) => (ev, i)))
@@ -46,7 +47,8 @@ internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistor
         if (request is null) throw new ApiException(400, "expected a JSON body {\"user\": …}.");
         string user = RequireUser(request.User);
         int k = Limit(request.K, 20, "k", options.MaxK);
-        var engine = slot.Engine;
+        using var lease = slot.Acquire();
+        var engine = lease.Engine;
         var history = await engine.HistoryAsync(user, store, cancel);
         var items = new List<object>();
         if (history.Tokens is { } h)
@@ -61,7 +63,8 @@ internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistor
 
     public async Task<IResult> RetrieveAsync(UserRequest? request, CancellationToken cancel)
     {
-        var engine = slot.Engine;
+        using var lease = slot.Acquire();
+        var engine = lease.Engine;
         var history = await HistoryAsync(engine, request, cancel);
         int k = Limit(request!.K, 10, "k", options.MaxK);
         var items = engine.Retrieve(history, k, excludeSeen: request.IncludeSeen != true);
@@ -78,7 +81,8 @@ internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistor
 
     public async Task<IResult> RankAsync(UserRequest? request, CancellationToken cancel)
     {
-        var engine = slot.Engine;
+        using var lease = slot.Acquire();
+        var engine = lease.Engine;
         if (!engine.CanRank) throw new ApiException(409, "no ranking model is loaded; start the service with --ranking CKPT.");
         CheckUserOrHistory(request);
         if (request!.Candidates is not { Count: > 0 } keys) throw new ApiException(400, "candidates: required, a non-empty array of item ids.");
@@ -97,7 +101,8 @@ internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistor
 
     public async Task<IResult> RecommendAsync(UserRequest? request, CancellationToken cancel)
     {
-        var engine = slot.Engine;
+        using var lease = slot.Acquire();
+        var engine = lease.Engine;
         var history = await HistoryAsync(engine, request, cancel);
         int k = Limit(request!.K, 10, "k", options.MaxK);
         int depth = Limit(request.Retrieve, Math.Max(100, k), "retrieve", options.MaxK);
@@ -122,7 +127,7 @@ internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistor
     {
         if (!ServiceHost.IsLoopback(ctx)) throw new ApiException(403, "/admin/reload answers only requests from this machine.");
         var next = await Task.Run(() => RecommenderEngine.Load(options.Data, options.Retrieval, options.Ranking, TorchRuntimeDevice(), options.Index));
-        slot.Swap(next, TimeSpan.FromSeconds(30));
+        slot.Swap(next);
         return Results.Ok(new { reloaded = next.Version });
     }
 
