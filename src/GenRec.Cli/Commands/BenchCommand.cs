@@ -17,6 +17,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(MFalconCommand());
         bench.Subcommands.Add(BenchServeCommand.Create());
         bench.Subcommands.Add(BenchSearchCommand.Create());
+        bench.Subcommands.Add(BenchTrainCommand.Create());
         return bench;
     }
 

@@ -98,14 +98,37 @@ public sealed class Trainer : IDisposable
         return p.PeakWorkingSet64 / (1024.0 * 1024.0);
     }
 
+    /// <summary>
+    /// The batches of one epoch, deterministic for (seed, epoch): a seeded shuffle, then, with
+    /// <see cref="TrainingConfig.BucketByLength"/>, each window of 32 batches sorted by length and the batches shuffled.
+    /// </summary>
+    internal List<TrainingSequence[]> EpochBatches(int epoch)
+    {
+        var t = _config.Training;
+        var order = Split.Train.ToArray();
+        // Deterministic across processes (HashCode.Combine is salted per process, so it would not reproduce).
+        var rng = new Random(unchecked(t.Seed * 1_000_003 + epoch));
+        rng.Shuffle(order);
+        var batches = new List<TrainingSequence[]>((order.Length + t.BatchSize - 1) / t.BatchSize);
+        int window = t.BucketByLength ? 32 * t.BatchSize : t.BatchSize;
+        for (int w = 0; w < order.Length; w += window)
+        {
+            var part = order.AsSpan(w, Math.Min(window, order.Length - w)).ToArray();
+            // Unstable sort, but deterministic: users of equal length stay in their shuffled order up to introsort.
+            if (t.BucketByLength) Array.Sort(part, (a, b) => a.Items.Length.CompareTo(b.Items.Length));
+            for (int s = 0; s < part.Length; s += t.BatchSize)
+                batches.Add(part.AsSpan(s, Math.Min(t.BatchSize, part.Length - s)).ToArray());
+        }
+        if (t.BucketByLength) rng.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(batches));
+        return batches;
+    }
+
     private EpochResult TrainEpoch(int epoch, CancellationToken cancel)
     {
         var t = _config.Training;
         Model.train();
-        var order = Split.Train.ToArray();
-        // Deterministic across processes (HashCode.Combine is salted per process, so it would not reproduce).
-        new Random(unchecked(t.Seed * 1_000_003 + epoch)).Shuffle(order);
-        int steps = (order.Length + t.BatchSize - 1) / t.BatchSize;
+        var batches = EpochBatches(epoch);
+        int steps = batches.Count;
         double lossSum = 0;
         long tokens = 0;
         var stepTimes = new List<double>(steps);
@@ -114,8 +137,7 @@ public sealed class Trainer : IDisposable
         for (int s = 0; s < steps && !cancel.IsCancellationRequested; s++)
         {
             var stepClock = Stopwatch.StartNew();
-            var chunk = order.AsSpan(s * t.BatchSize, Math.Min(t.BatchSize, order.Length - s * t.BatchSize)).ToArray();
-            double loss = Step(chunk, out long stepTokens);
+            double loss = Step(batches[s], out long stepTokens, out _);
             lossSum += loss;
             tokens += stepTokens;
             done++;
@@ -135,14 +157,36 @@ public sealed class Trainer : IDisposable
         };
     }
 
+    /// <summary>
+    /// Times <paramref name="steps"/> training steps (after <paramref name="warmup"/> untimed ones) on the batches of
+    /// epoch 1 and later ones as needed: per step, seconds, non-padding tokens and padded tokens (B × width).
+    /// For <c>genrec bench train</c>; the model trains as it would.
+    /// </summary>
+    public List<(double Seconds, long Tokens, long PaddedTokens)> TimeSteps(int warmup, int steps, CancellationToken cancel = default)
+    {
+        Model.train();
+        var result = new List<(double, long, long)>(steps);
+        int epoch = 1, i = 0;
+        var batches = EpochBatches(epoch);
+        for (int n = 0; n < warmup + steps && !cancel.IsCancellationRequested; n++)
+        {
+            if (i == batches.Count) { batches = EpochBatches(++epoch); i = 0; }
+            var clock = Stopwatch.StartNew();
+            Step(batches[i++], out long tokens, out long padded);
+            if (n >= warmup) result.Add((clock.Elapsed.TotalSeconds, tokens, padded));
+        }
+        return result;
+    }
+
     /// <summary>One optimisation step on a batch of training sequences; returns the loss.</summary>
-    private double Step(TrainingSequence[] chunk, out long tokens)
+    private double Step(TrainingSequence[] chunk, out long tokens, out long paddedTokens)
     {
         var t = _config.Training;
         using var scope = NewDisposeScope();
         using var batch = SequenceBatch.Create(chunk.Select(c => c.Items).ToList(), chunk.Select(c => c.Timestamps).ToList(), null, _device,
             chunk.Select(c => c.Kinds).ToList(), chunk.Select(c => c.Actions).ToList());
         tokens = batch.Lengths.Sum();
+        paddedTokens = (long)chunk.Length * batch.Width;
 
         // Supervised positions: m_i = 1 (plain items: every i with a next item); the target is token i + 1, an item.
         int width = batch.Width;

@@ -39,6 +39,13 @@ public sealed record TrainingConfig
     /// <summary><c>test</c> (hold out the last item) or <c>validation</c> (hold out the second-to-last).</summary>
     public string Split { get; init; } = "test";
 
+    /// <summary>
+    /// Group users of similar length into the same batch (sort each window of 32 batches by length, then shuffle the
+    /// batches), so that a batch is padded to its own longest user rather than to the model's maximum. Off by
+    /// default; see docs/results/performance.md for its speed and quality.
+    /// </summary>
+    public bool BucketByLength { get; init; }
+
     /// <summary>Checks the values and throws a message naming the field.</summary>
     public void Validate()
     {
