@@ -18,6 +18,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(BenchServeCommand.Create());
         bench.Subcommands.Add(BenchSearchCommand.Create());
         bench.Subcommands.Add(BenchTrainCommand.Create());
+        bench.Subcommands.Add(BenchAttentionCommand.Create());
         return bench;
     }
 

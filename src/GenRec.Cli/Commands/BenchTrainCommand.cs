@@ -16,12 +16,13 @@ internal static class BenchTrainCommand
         var steps = new Option<int>("--steps") { Description = "Timed steps.", DefaultValueFactory = _ => 20 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed steps first.", DefaultValueFactory = _ => 3 };
         var set = new Option<string[]>("--set") { Description = "Override any config value (repeatable), e.g. --set training.bucketByLength=true." };
+        var profile = new Option<bool>("--profile") { Description = "Also print where the step time goes (batch building, forward, loss, backward, optimiser)." };
         var json = Options.Json();
         var device = Options.Device();
         var threads = Options.Threads();
         var cmd = new Command("train", "Time training steps: median seconds per step, non-padding tokens per second, padding share, peak memory.")
         {
-            config, data, steps, warmup, set, device, threads, json,
+            config, data, steps, warmup, set, profile, device, threads, json,
         };
         cmd.SetAction(r => Cli.Run(() =>
         {
@@ -33,7 +34,9 @@ internal static class BenchTrainCommand
             var dataset = Cli.LoadData(r.GetValue(data)!, asJson);
             using var _ = dataset as IDisposable;
             using var trainer = new Trainer(cfg, dataset, dev);
+            if (r.GetValue(profile)) trainer.PhaseSeconds = new double[Trainer.PhaseNames.Length];
             var times = trainer.TimeSteps(w, n);
+            var phases = trainer.PhaseSeconds;
             var sorted = times.Select(x => x.Seconds).Order().ToArray();
             double median = sorted[sorted.Length / 2], total = sorted.Sum();
             long tokens = times.Sum(x => x.Tokens), padded = times.Sum(x => x.PaddedTokens);
@@ -51,9 +54,16 @@ internal static class BenchTrainCommand
                 tokensPerStep = (double)tokens / n,
                 paddingShare = 1 - (double)tokens / padded,
                 peakMemoryMiB = Trainer.PeakMemoryMiB(),
+                phasesSeconds = phases is null ? null : Trainer.PhaseNames.Zip(phases).ToDictionary(p => p.First, p => p.Second),
             };
             if (asJson) { Cli.PrintJson(summary); return 0; }
             Console.WriteLine($"{cfg.Name} on {dataset.Name} ({cfg.Model.Encoder}, batch {cfg.Training.BatchSize}, bucketByLength {cfg.Training.BucketByLength}, {summary.threads} threads), {n} steps after {w} warm-up:");
+            if (phases is not null)
+            {
+                // The phases include the warm-up steps; shares are what matter.
+                double all = phases.Sum();
+                foreach (var (name, secs) in Trainer.PhaseNames.Zip(phases)) Console.WriteLine($"  {name,-32} {secs / all,6:P1}");
+            }
             Console.WriteLine($"  median {median:F3} s/step   {summary.tokensPerSecond:N0} non-padding tokens/s   {summary.tokensPerStep:N0} tokens/step   padding {summary.paddingShare:P1}   peak RSS {summary.peakMemoryMiB:N0} MiB");
             return 0;
         }));

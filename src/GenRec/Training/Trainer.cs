@@ -100,7 +100,7 @@ public sealed class Trainer : IDisposable
 
     /// <summary>
     /// The batches of one epoch, deterministic for (seed, epoch): a seeded shuffle, then, with
-    /// <see cref="TrainingConfig.BucketByLength"/>, each window of 32 batches sorted by length and the batches shuffled.
+    /// <see cref="TrainingConfig.BucketByLength"/>, each window of <see cref="TrainingConfig.BucketWindow"/> batches sorted by length and the batches shuffled.
     /// </summary>
     internal List<TrainingSequence[]> EpochBatches(int epoch)
     {
@@ -110,7 +110,7 @@ public sealed class Trainer : IDisposable
         var rng = new Random(unchecked(t.Seed * 1_000_003 + epoch));
         rng.Shuffle(order);
         var batches = new List<TrainingSequence[]>((order.Length + t.BatchSize - 1) / t.BatchSize);
-        int window = t.BucketByLength ? 32 * t.BatchSize : t.BatchSize;
+        int window = t.BucketByLength ? t.BucketWindow * t.BatchSize : t.BatchSize;
         for (int w = 0; w < order.Length; w += window)
         {
             var part = order.AsSpan(w, Math.Min(window, order.Length - w)).ToArray();
@@ -120,7 +120,19 @@ public sealed class Trainer : IDisposable
                 batches.Add(part.AsSpan(s, Math.Min(t.BatchSize, part.Length - s)).ToArray());
         }
         if (t.BucketByLength) rng.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(batches));
+        // Bucketed batches differ in size; weighting each step's mean loss by its share of positions keeps every
+        // position's weight what it is with random batches (whose sizes are all about the mean).
+        _meanPositions = batches.Sum(b => b.Sum(Supervised)) / (double)batches.Count;
         return batches;
+    }
+
+    private double _meanPositions = 1;
+
+    private static long Supervised(TrainingSequence s)
+    {
+        long n = 0;
+        for (int i = 0; i + 1 < s.Items.Length; i++) if (s.IsSupervised(i)) n++;
+        return n;
     }
 
     private EpochResult TrainEpoch(int epoch, CancellationToken cancel)
@@ -178,10 +190,28 @@ public sealed class Trainer : IDisposable
         return result;
     }
 
+    /// <summary>
+    /// Seconds spent per phase of the steps since it was set (batch building, encoder forward, loss forward with the
+    /// item table, backward, optimiser), when not null; for <c>genrec bench train --profile</c>. CPU tensors run
+    /// eagerly, so wall time between phases is each phase's own.
+    /// </summary>
+    public double[]? PhaseSeconds { get; set; }
+
+    /// <summary>Names of <see cref="PhaseSeconds"/>' entries.</summary>
+    public static readonly string[] PhaseNames = ["batch building", "encoder forward", "loss forward (sampled softmax)", "backward (encoder + loss)", "optimiser step"];
+
+    private long Phase(int phase, long since)
+    {
+        long now = Stopwatch.GetTimestamp();
+        if (PhaseSeconds is { } p) p[phase] += Stopwatch.GetElapsedTime(since, now).TotalSeconds;
+        return now;
+    }
+
     /// <summary>One optimisation step on a batch of training sequences; returns the loss.</summary>
     private double Step(TrainingSequence[] chunk, out long tokens, out long paddedTokens)
     {
         var t = _config.Training;
+        long start = Stopwatch.GetTimestamp();
         using var scope = NewDisposeScope();
         using var batch = SequenceBatch.Create(chunk.Select(c => c.Items).ToList(), chunk.Select(c => c.Timestamps).ToList(), null, _device,
             chunk.Select(c => c.Kinds).ToList(), chunk.Select(c => c.Actions).ToList());
@@ -200,15 +230,21 @@ public sealed class Trainer : IDisposable
                 targets.Add(chunk[r].Items[i + 1]);
             }
 
+        long mark = Phase(0, start);
         var userEmb = Model.forward(batch);
+        mark = Phase(1, mark);
         var users = userEmb.view(-1, userEmb.shape[2]).index_select(0, tensor(positions.ToArray(), device: _device));
         var targetIds = tensor(targets.ToArray(), device: _device);
         var negatives = _corpus.index_select(0, randint(0, _corpus.shape[0], [targets.Count, t.NumNegatives], dtype: ScalarType.Int64, device: _device).flatten())
             .view(targets.Count, t.NumNegatives);
         var loss = SampledSoftmaxLoss.Compute(users, targetIds, negatives, Model.NormalizedItemTable(), t.Temperature);
+        var objective = t.BucketByLength ? loss.mul(Scalars.Of(targets.Count / _meanPositions)) : loss;
+        mark = Phase(2, mark);
         _optimizer.ZeroGrad();
-        loss.backward();
+        objective.backward();
+        mark = Phase(3, mark);
         _optimizer.Step();
+        Phase(4, mark);
         double value = loss.item<float>();
         if (!double.IsFinite(value)) throw new InvalidOperationException($"training loss became {value}; lower training.learningRate.");
         return value;

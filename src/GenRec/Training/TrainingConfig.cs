@@ -40,17 +40,21 @@ public sealed record TrainingConfig
     public string Split { get; init; } = "test";
 
     /// <summary>
-    /// Group users of similar length into the same batch (sort each window of 32 batches by length, then shuffle the
+    /// Group users of similar length into the same batch (sort each window of <see cref="BucketWindow"/> batches by length, then shuffle the
     /// batches), so that a batch is padded to its own longest user rather than to the model's maximum. Off by
     /// default; see docs/results/performance.md for its speed and quality.
     /// </summary>
     public bool BucketByLength { get; init; }
+
+    /// <summary>Batches per bucketing window: larger windows pad less, smaller ones keep batches more random.</summary>
+    public int BucketWindow { get; init; } = 32;
 
     /// <summary>Checks the values and throws a message naming the field.</summary>
     public void Validate()
     {
         if (Epochs < 1) throw new ArgumentException($"training.epochs is {Epochs}; expected a positive integer.");
         if (BatchSize < 1) throw new ArgumentException($"training.batchSize is {BatchSize}; expected a positive integer.");
+        if (BucketWindow < 1) throw new ArgumentException($"training.bucketWindow is {BucketWindow}; expected a positive number of batches.");
         if (!(LearningRate > 0)) throw new ArgumentException($"training.learningRate is {LearningRate}; expected a positive number.");
         if (Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1) throw new ArgumentException("training.beta1 and training.beta2 must lie in [0, 1).");
         if (WeightDecay < 0) throw new ArgumentException($"training.weightDecay is {WeightDecay}; expected ≥ 0.");
