@@ -109,6 +109,8 @@ public sealed class Trainer : IDisposable
         // Deterministic across processes (HashCode.Combine is salted per process, so it would not reproduce).
         var rng = new Random(unchecked(t.Seed * 1_000_003 + epoch));
         rng.Shuffle(order);
+        if (t.StochasticLengthAlpha > 0)
+            for (int i = 0; i < order.Length; i++) order[i] = StochasticLength.Apply(order[i], _config.Model.MaxLength, t.StochasticLengthAlpha, rng);
         var batches = new List<TrainingSequence[]>((order.Length + t.BatchSize - 1) / t.BatchSize);
         int window = t.BucketByLength ? t.BucketWindow * t.BatchSize : t.BatchSize;
         for (int w = 0; w < order.Length; w += window)

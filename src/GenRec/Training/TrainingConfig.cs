@@ -46,6 +46,9 @@ public sealed record TrainingConfig
     /// </summary>
     public bool BucketByLength { get; init; }
 
+    /// <summary>Stochastic length α (paper §3.3); 0 = off. Histories longer than maxLength^(α/2) are mostly sub-sampled to that length.</summary>
+    public double StochasticLengthAlpha { get; init; }
+
     /// <summary>Batches per bucketing window: larger windows pad less, smaller ones keep batches more random.</summary>
     public int BucketWindow { get; init; } = 32;
 
@@ -54,6 +57,7 @@ public sealed record TrainingConfig
     {
         if (Epochs < 1) throw new ArgumentException($"training.epochs is {Epochs}; expected a positive integer.");
         if (BatchSize < 1) throw new ArgumentException($"training.batchSize is {BatchSize}; expected a positive integer.");
+        if (StochasticLengthAlpha != 0 && StochasticLengthAlpha is < 1 or > 2) throw new ArgumentException($"training.stochasticLengthAlpha is {StochasticLengthAlpha}; expected 0 (off) or 1 ≤ α ≤ 2.");
         if (BucketWindow < 1) throw new ArgumentException($"training.bucketWindow is {BucketWindow}; expected a positive number of batches.");
         if (!(LearningRate > 0)) throw new ArgumentException($"training.learningRate is {LearningRate}; expected a positive number.");
         if (Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1) throw new ArgumentException("training.beta1 and training.beta2 must lie in [0, 1).");
