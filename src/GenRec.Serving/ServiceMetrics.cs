@@ -64,25 +64,21 @@ public sealed class ServiceMetrics
             sb.Append(inv, $"genrec_request_seconds_sum{{endpoint=\"{endpoint}\"}} {Interlocked.Read(ref h.SumMicroseconds) / 1e6}\n");
             sb.Append(inv, $"genrec_request_seconds_count{{endpoint=\"{endpoint}\"}} {cumulative}\n");
         }
-        sb.AppendLine("# HELP genrec_cold_starts_total Answers that fell back to popularity (no usable history).");
-        sb.AppendLine("# TYPE genrec_cold_starts_total counter");
-        sb.Append(inv, $"genrec_cold_starts_total {Interlocked.Read(ref _coldStarts)}\n");
+        Single(sb, "genrec_cold_starts_total", "counter", "Answers that fell back to popularity (no usable history).", "", Interlocked.Read(ref _coldStarts));
         using (var self = System.Diagnostics.Process.GetCurrentProcess())
         {
-            sb.AppendLine("# HELP process_resident_memory_bytes Resident memory of the server process.");
-            sb.AppendLine("# TYPE process_resident_memory_bytes gauge");
-            sb.Append(inv, $"process_resident_memory_bytes {self.WorkingSet64}\n");
-            sb.AppendLine("# HELP process_cpu_seconds_total CPU time of the server process.");
-            sb.AppendLine("# TYPE process_cpu_seconds_total counter");
-            sb.Append(inv, $"process_cpu_seconds_total {self.TotalProcessorTime.TotalSeconds}\n");
+            Single(sb, "process_resident_memory_bytes", "gauge", "Resident memory of the server process.", "", self.WorkingSet64);
+            Single(sb, "process_cpu_seconds_total", "counter", "CPU time of the server process.", "", self.TotalProcessorTime.TotalSeconds);
         }
-        sb.AppendLine("# HELP dotnet_gc_heap_bytes Managed heap size after the last collection.");
-        sb.AppendLine("# TYPE dotnet_gc_heap_bytes gauge");
-        sb.Append(inv, $"dotnet_gc_heap_bytes {GC.GetTotalMemory(false)}\n");
-        sb.AppendLine("# HELP genrec_model_info The loaded models and the store.");
-        sb.AppendLine("# TYPE genrec_model_info gauge");
-        sb.Append(inv, $"genrec_model_info{{version=\"{Escape(modelVersion)}\",store=\"{Escape(store)}\"}} 1\n");
+        Single(sb, "dotnet_gc_heap_bytes", "gauge", "Managed heap size after the last collection.", "", GC.GetTotalMemory(false));
+        Single(sb, "genrec_model_info", "gauge", "The loaded models and the store.", $"{{version=\"{Escape(modelVersion)}\",store=\"{Escape(store)}\"}}", 1);
         return sb.ToString();
+    }
+
+    /// <summary>One metric with a single sample: HELP, TYPE and the value line.</summary>
+    private static void Single(StringBuilder sb, string name, string type, string help, string labels, double value)
+    {
+        sb.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} {type}\n{name}{labels} {value}\n");
     }
 
     private static string Escape(string v) => v.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");
