@@ -8,7 +8,8 @@ namespace GenRec.Data;
 /// </summary>
 public sealed class SequenceBatch : IDisposable
 {
-    private SequenceBatch(Tensor ids, Tensor timestamps, Tensor queryTimestamps, long[] lengths, Tensor? kinds, Tensor? actions)
+    private SequenceBatch(Tensor ids, Tensor timestamps, Tensor queryTimestamps, long[] lengths, long[] starts, Tensor? kinds, Tensor? actions,
+        Tensor? positions, Tensor? segments)
     {
         Kinds = kinds;
         Actions = actions;
@@ -16,6 +17,9 @@ public sealed class SequenceBatch : IDisposable
         Timestamps = timestamps;
         QueryTimestamps = queryTimestamps;
         Lengths = lengths;
+        Starts = starts;
+        Positions = positions;
+        Segments = segments;
     }
 
     /// <summary>[B, L] item ids, 0 = padding.</summary>
@@ -33,64 +37,134 @@ public sealed class SequenceBatch : IDisposable
     /// <summary>[B, L] the time of the event each position predicts, t_{i+1}; at the last position, the query time.</summary>
     public Tensor QueryTimestamps { get; }
 
-    /// <summary>Valid length of each row.</summary>
+    /// <summary>Valid tokens of each row (of a packed batch: of all its sequences together).</summary>
     public long[] Lengths { get; }
 
-    /// <summary>Batch size.</summary>
+    /// <summary>For each input sequence, in input order, the flat index (row × L + offset) of its first token.</summary>
+    public long[] Starts { get; }
+
+    /// <summary>[B, L] each token's position within its own sequence; null when every row holds one sequence (positions 0…L−1).</summary>
+    public Tensor? Positions { get; }
+
+    /// <summary>[B, L] which sequence of its row a token belongs to (1, 2, …; 0 = padding); null when every row holds one sequence.</summary>
+    public Tensor? Segments { get; }
+
+    /// <summary>Whether rows hold several sequences each (<see cref="CreatePacked"/>).</summary>
+    public bool IsPacked => Segments is not null;
+
+    /// <summary>Rows in the batch.</summary>
     public int Count => Lengths.Length;
 
     /// <summary>Padded length L (the longest row).</summary>
     public int Width => (int)Ids.shape[1];
 
     /// <summary>
-    /// Builds a batch. <paramref name="queryTimes"/> gives, per row, the time to use after its last event
+    /// Builds a batch, one sequence per row. <paramref name="queryTimes"/> gives, per row, the time to use after its last event
     /// (the target's time at evaluation); null uses the last event's own time (training, where that position is unsupervised).
     /// </summary>
     public static SequenceBatch Create(IReadOnlyList<long[]> items, IReadOnlyList<long[]> timestamps, IReadOnlyList<long>? queryTimes, Device device,
         IReadOnlyList<byte[]?>? kinds = null, IReadOnlyList<int[]?>? actions = null)
     {
-        int b = items.Count;
+        if (items.Count == 0) throw new ArgumentException("a batch needs at least one sequence.", nameof(items));
+        var rows = new int[items.Count][];
+        for (int r = 0; r < rows.Length; r++) rows[r] = [r];
+        return Build(items, timestamps, queryTimes, rows, packed: false, device, kinds, actions);
+    }
+
+    /// <summary>
+    /// Builds a packed batch: row r holds the sequences <paramref name="rows"/>[r] one after another. Each sequence keeps its
+    /// own positions (0, 1, …) and sees only itself under the causal mask (<see cref="AttentionMask"/>), so an encoder
+    /// computes for it exactly what it computes in a row of its own, with less padding. Training only (query times are
+    /// each sequence's last event time).
+    /// </summary>
+    public static SequenceBatch CreatePacked(IReadOnlyList<long[]> items, IReadOnlyList<long[]> timestamps, IReadOnlyList<IReadOnlyList<int>> rows, Device device,
+        IReadOnlyList<byte[]?>? kinds = null, IReadOnlyList<int[]?>? actions = null)
+    {
+        var seen = new bool[items.Count];
+        foreach (var row in rows)
+            foreach (int i in row)
+            {
+                if (i < 0 || i >= items.Count || seen[i]) throw new ArgumentException($"rows must place each of the {items.Count} sequences exactly once; sequence {i} is out of range or repeated.", nameof(rows));
+                seen[i] = true;
+            }
+        if (seen.Contains(false)) throw new ArgumentException($"rows must place each of the {items.Count} sequences exactly once; sequence {Array.IndexOf(seen, false)} is missing.", nameof(rows));
+        return Build(items, timestamps, null, rows, packed: true, device, kinds, actions);
+    }
+
+    private static SequenceBatch Build(IReadOnlyList<long[]> items, IReadOnlyList<long[]> timestamps, IReadOnlyList<long>? queryTimes,
+        IReadOnlyList<IReadOnlyList<int>> rows, bool packed, Device device, IReadOnlyList<byte[]?>? kinds, IReadOnlyList<int[]?>? actions)
+    {
+        int b = rows.Count;
         if (b == 0) throw new ArgumentException("a batch needs at least one sequence.", nameof(items));
-        int width = items.Max(s => s.Length);
+        int width = rows.Max(row => row.Sum(i => items[i].Length));
         if (width == 0) throw new ArgumentException("every sequence in a batch is empty.", nameof(items));
         var ids = new long[b * width];
         var ts = new long[b * width];
         var qts = new long[b * width];
+        var pos = packed ? new long[b * width] : null;
+        var seg = packed ? new long[b * width] : null;
         var lengths = new long[b];
+        var starts = new long[items.Count];
         for (int r = 0; r < b; r++)
         {
-            var s = items[r];
-            var t = timestamps[r];
-            if (t.Length != s.Length) throw new ArgumentException($"row {r}: {s.Length} items but {t.Length} timestamps.");
-            lengths[r] = s.Length;
-            int o = r * width;
-            Array.Copy(s, 0, ids, o, s.Length);
-            Array.Copy(t, 0, ts, o, t.Length);
-            if (s.Length == 0) continue;
-            Array.Copy(t, 1, qts, o, t.Length - 1);
-            qts[o + s.Length - 1] = queryTimes is null ? t[^1] : queryTimes[r];
+            int o = r * width, segment = 0;
+            foreach (int i in rows[r])
+            {
+                var s = items[i];
+                var t = timestamps[i];
+                if (t.Length != s.Length) throw new ArgumentException($"sequence {i}: {s.Length} items but {t.Length} timestamps.");
+                starts[i] = o;
+                Array.Copy(s, 0, ids, o, s.Length);
+                Array.Copy(t, 0, ts, o, t.Length);
+                segment++;
+                if (s.Length > 0)
+                {
+                    Array.Copy(t, 1, qts, o, t.Length - 1);
+                    qts[o + s.Length - 1] = queryTimes is null ? t[^1] : queryTimes[i];
+                }
+                for (int j = 0; j < s.Length && packed; j++) { pos![o + j] = j; seg![o + j] = segment; }
+                o += s.Length;
+            }
+            lengths[r] = o - r * width;
         }
         return new SequenceBatch(
             tensor(ids, [b, width], device: device),
             tensor(ts, [b, width], device: device),
             tensor(qts, [b, width], device: device),
             lengths,
-            Pad(kinds, items, width, device, k => (long)k),
-            Pad(actions, items, width, device, a => (long)a));
+            starts,
+            Pad(kinds, items, starts, b, width, device, k => (long)k),
+            Pad(actions, items, starts, b, width, device, a => (long)a),
+            pos is null ? null : tensor(pos, [b, width], device: device),
+            seg is null ? null : tensor(seg, [b, width], device: device));
     }
 
-    private static Tensor? Pad<T>(IReadOnlyList<T[]?>? rows, IReadOnlyList<long[]> items, int width, Device device, Func<T, long> convert)
+    private static Tensor? Pad<T>(IReadOnlyList<T[]?>? values, IReadOnlyList<long[]> items, long[] starts, int b, int width, Device device, Func<T, long> convert)
     {
-        if (rows is null || rows.All(r => r is null)) return null;
-        var flat = new long[items.Count * width];
-        for (int r = 0; r < items.Count; r++)
+        if (values is null || values.All(r => r is null)) return null;
+        var flat = new long[b * width];
+        for (int i = 0; i < items.Count; i++)
         {
-            var row = rows[r];
+            var row = values[i];
             if (row is null) continue;
-            if (row.Length != items[r].Length) throw new ArgumentException($"row {r}: {items[r].Length} tokens but {row.Length} kinds/actions.");
-            for (int i = 0; i < row.Length; i++) flat[r * width + i] = convert(row[i]);
+            if (row.Length != items[i].Length) throw new ArgumentException($"sequence {i}: {items[i].Length} tokens but {row.Length} kinds/actions.");
+            for (int j = 0; j < row.Length; j++) flat[starts[i] + j] = convert(row[j]);
         }
-        return tensor(flat, [items.Count, width], device: device);
+        return tensor(flat, [b, width], device: device);
+    }
+
+    /// <summary>
+    /// Which keys each query may attend to, bool [B, 1, L, L] (true = may): causal within the query's own sequence.
+    /// Null for an unpacked batch, where the plain causal mask applies.
+    /// </summary>
+    public Tensor? AttentionMask()
+    {
+        if (Segments is null) return null;
+        using var scope = NewDisposeScope();
+        long l = Width;
+        var same = Segments.unsqueeze(2).eq(Segments.unsqueeze(1));
+        var causal = ones(l, l, dtype: ScalarType.Bool, device: Segments.device).tril();
+        return same.logical_and(causal).unsqueeze(1).MoveToOuterDisposeScope();
     }
 
     /// <summary>[B, L] boolean mask of valid (non-padding) positions.</summary>
@@ -104,5 +178,7 @@ public sealed class SequenceBatch : IDisposable
         Actions?.Dispose();
         Timestamps.Dispose();
         QueryTimestamps.Dispose();
+        Positions?.Dispose();
+        Segments?.Dispose();
     }
 }

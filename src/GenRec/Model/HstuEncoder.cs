@@ -32,10 +32,13 @@ public sealed class HstuEncoder : SequenceEncoder
     protected override Tensor Encode(Tensor x, Tensor valid, SequenceBatch batch)
     {
         using var buckets = TimeBuckets.Compute(batch.QueryTimestamps, batch.Timestamps, Config.TimeBuckets);
+        using var allowed = batch.AttentionMask();
         for (int i = 0; i < _layers.Count; i++)
         {
             using var rab = _biases[i].forward(buckets);
-            x = _layers[i].forward(x, rab, valid);
+            x = _layers[i].Forward(x, rab, valid, allowed, out var keys, out var values);
+            keys.Dispose();
+            values.Dispose();
         }
         return x;
     }

@@ -39,7 +39,8 @@ public sealed class SasRecEncoder : SequenceEncoder
     {
         long b = x.shape[0], l = x.shape[1];
         int h = Config.NumHeads, d = Config.EmbeddingDim, dh = d / h;
-        using var causal = ones(l, l, dtype: ScalarType.Bool, device: x.device).tril().logical_not();
+        using var allowed = batch.AttentionMask();
+        using var causal = allowed is null ? ones(l, l, dtype: ScalarType.Bool, device: x.device).tril().logical_not() : allowed.logical_not();
         for (int i = 0; i < _attnNorms.Count; i++)
         {
             using var scope = NewDisposeScope();

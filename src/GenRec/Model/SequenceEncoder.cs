@@ -102,14 +102,15 @@ public abstract class SequenceEncoder : nn.Module<SequenceBatch, Tensor>
             throw new ArgumentException($"batch width {batch.Width} exceeds the model's padded length {Config.PaddedLength}.");
         using var scope = NewDisposeScope();
         var valid = batch.ValidMask().unsqueeze(-1).to(_items.weight!.dtype);
-        var x = InputEmbeddings(batch, arange(batch.Width, device: batch.Ids.device)) * valid;
+        var x = InputEmbeddings(batch, batch.Positions ?? arange(batch.Width, device: batch.Ids.device)) * valid;
         return Encode(x, valid, batch).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The input layer: token embeddings ·√D + the position embeddings of <paramref name="positions"/> [L], then dropout.</summary>
+    /// <summary>The input layer: token embeddings ·√D + the position embeddings of <paramref name="positions"/> ([L], or [B, L] for packed rows), then dropout.</summary>
     public Tensor InputEmbeddings(SequenceBatch batch, Tensor positions)
     {
-        var x = EmbedTokens(batch).mul(Scalars.Of(Math.Sqrt(Config.EmbeddingDim))).Plus(_positions.forward(positions).unsqueeze(0));
+        var p = _positions.forward(positions);
+        var x = EmbedTokens(batch).mul(Scalars.Of(Math.Sqrt(Config.EmbeddingDim))).Plus(positions.dim() == 1 ? p.unsqueeze(0) : p);
         return _inputDropout.forward(x);
     }
 

@@ -46,6 +46,24 @@ public static class SampledSoftmaxLoss
         return Finish(pos, neg, targets, negatives, temperature).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// The loss with negatives shared per row: <paramref name="userRows"/> [G, L, D] L2-normalised user embeddings,
+    /// <paramref name="positions"/> [P] supervised positions as flat indices into G·L, <paramref name="targets"/> [P],
+    /// <paramref name="negatives"/> [G, R] item ids shared by every position of a row. Logits are one batched
+    /// product [G, L, R]: P·R·D work like <see cref="ComputeGathered"/> without its [P, R, D] gather and scatter.
+    /// </summary>
+    public static Tensor ComputeShared(Tensor userRows, Tensor positions, Tensor targets, Tensor negatives, Tensor itemTable, double temperature)
+    {
+        using var scope = NewDisposeScope();
+        long g = userRows.shape[0], l = userRows.shape[1], d = userRows.shape[2], r = negatives.shape[1];
+        var users = userRows.view(g * l, d).index_select(0, positions);                                   // [P, D]
+        var pos = (users * itemTable.index_select(0, targets)).sum(-1, keepdim: true);                    // [P, 1]
+        var negEmb = itemTable.index_select(0, negatives.flatten()).view(g, r, d);                        // [G, R, D]
+        var neg = userRows.bmm(negEmb.transpose(1, 2)).view(g * l, r).index_select(0, positions);          // [P, R]
+        var negIds = negatives.index_select(0, positions.div(Scalars.Of(l), rounding_mode: RoundingMode.floor));
+        return Finish(pos, neg, targets, negIds, temperature).MoveToOuterDisposeScope();
+    }
+
     private static Tensor Finish(Tensor pos, Tensor neg, Tensor targets, Tensor negatives, double temperature)
     {
         var logits = cat([pos, neg], 1).div(Scalars.Of(temperature));

@@ -215,31 +215,46 @@ public sealed class Trainer : IDisposable
         var t = _config.Training;
         long start = Stopwatch.GetTimestamp();
         using var scope = NewDisposeScope();
-        using var batch = SequenceBatch.Create(chunk.Select(c => c.Items).ToList(), chunk.Select(c => c.Timestamps).ToList(), null, _device,
-            chunk.Select(c => c.Kinds).ToList(), chunk.Select(c => c.Actions).ToList());
+        var items = chunk.Select(c => c.Items).ToList();
+        var times = chunk.Select(c => c.Timestamps).ToList();
+        var kinds = chunk.Select(c => c.Kinds).ToList();
+        var actions = chunk.Select(c => c.Actions).ToList();
+        using var batch = t.PackSequences
+            ? SequenceBatch.CreatePacked(items, times, SequencePacking.FirstFitDecreasing(items.Select(i => i.Length).ToList(), items.Max(i => i.Length)), _device, kinds, actions)
+            : SequenceBatch.Create(items, times, null, _device, kinds, actions);
         tokens = batch.Lengths.Sum();
-        paddedTokens = (long)chunk.Length * batch.Width;
+        paddedTokens = (long)batch.Count * batch.Width;
 
         // Supervised positions: m_i = 1 (plain items: every i with a next item); the target is token i + 1, an item.
-        int width = batch.Width;
         var positions = new List<long>();
         var targets = new List<long>();
         for (int r = 0; r < chunk.Length; r++)
             for (int i = 0; i + 1 < chunk[r].Items.Length; i++)
             {
                 if (!chunk[r].IsSupervised(i)) continue;
-                positions.Add((long)r * width + i);
+                positions.Add(batch.Starts[r] + i);
                 targets.Add(chunk[r].Items[i + 1]);
             }
 
         long mark = Phase(0, start);
         var userEmb = Model.forward(batch);
         mark = Phase(1, mark);
-        var users = userEmb.view(-1, userEmb.shape[2]).index_select(0, tensor(positions.ToArray(), device: _device));
+        var positionIds = tensor(positions.ToArray(), device: _device);
         var targetIds = tensor(targets.ToArray(), device: _device);
-        var negatives = _corpus.index_select(0, randint(0, _corpus.shape[0], [targets.Count, t.NumNegatives], dtype: ScalarType.Int64, device: _device).flatten())
-            .view(targets.Count, t.NumNegatives);
-        var loss = SampledSoftmaxLoss.Compute(users, targetIds, negatives, Model.NormalizedItemTable(), t.Temperature);
+        Tensor loss;
+        if (t.SharedNegatives)
+        {
+            var negatives = _corpus.index_select(0, randint(0, _corpus.shape[0], [batch.Count * t.NumNegatives], dtype: ScalarType.Int64, device: _device))
+                .view(batch.Count, t.NumNegatives);
+            loss = SampledSoftmaxLoss.ComputeShared(userEmb, positionIds, targetIds, negatives, Model.NormalizedItemTable(), t.Temperature);
+        }
+        else
+        {
+            var users = userEmb.view(-1, userEmb.shape[2]).index_select(0, positionIds);
+            var negatives = _corpus.index_select(0, randint(0, _corpus.shape[0], [targets.Count, t.NumNegatives], dtype: ScalarType.Int64, device: _device).flatten())
+                .view(targets.Count, t.NumNegatives);
+            loss = SampledSoftmaxLoss.Compute(users, targetIds, negatives, Model.NormalizedItemTable(), t.Temperature);
+        }
         var objective = t.BucketByLength ? loss.mul(Scalars.Of(targets.Count / _meanPositions)) : loss;
         mark = Phase(2, mark);
         _optimizer.ZeroGrad();

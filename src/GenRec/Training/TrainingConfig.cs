@@ -49,6 +49,19 @@ public sealed record TrainingConfig
     /// <summary>Stochastic length α (paper §3.3); 0 = off. Histories longer than maxLength^(α/2) are mostly sub-sampled to that length.</summary>
     public double StochasticLengthAlpha { get; init; }
 
+    /// <summary>
+    /// Sample the R negatives once per batch row and share them among the row's positions, instead of independently per
+    /// position (the paper's and the reference's way). The logits become one batched product [rows, L, R] instead of
+    /// gathering [positions, R, D] embeddings or scoring the whole corpus. See docs/results/performance.md.
+    /// </summary>
+    public bool SharedNegatives { get; init; }
+
+    /// <summary>
+    /// Pack several users into one batch row (first-fit by length, block-diagonal causal attention, positions and time
+    /// bias restarting per user), so that a step holds the same users as without packing but little padding.
+    /// </summary>
+    public bool PackSequences { get; init; }
+
     /// <summary>Batches per bucketing window: larger windows pad less, smaller ones keep batches more random.</summary>
     public int BucketWindow { get; init; } = 32;
 
@@ -58,6 +71,7 @@ public sealed record TrainingConfig
         if (Epochs < 1) throw new ArgumentException($"training.epochs is {Epochs}; expected a positive integer.");
         if (BatchSize < 1) throw new ArgumentException($"training.batchSize is {BatchSize}; expected a positive integer.");
         if (StochasticLengthAlpha != 0 && StochasticLengthAlpha is < 1 or > 2) throw new ArgumentException($"training.stochasticLengthAlpha is {StochasticLengthAlpha}; expected 0 (off) or 1 ≤ α ≤ 2.");
+        if (PackSequences && BucketByLength) throw new ArgumentException("training.packSequences and training.bucketByLength are alternatives; set one of them.");
         if (BucketWindow < 1) throw new ArgumentException($"training.bucketWindow is {BucketWindow}; expected a positive number of batches.");
         if (!(LearningRate > 0)) throw new ArgumentException($"training.learningRate is {LearningRate}; expected a positive number.");
         if (Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1) throw new ArgumentException("training.beta1 and training.beta2 must lie in [0, 1).");
