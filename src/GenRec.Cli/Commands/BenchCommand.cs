@@ -19,6 +19,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(BenchSearchCommand.Create());
         bench.Subcommands.Add(BenchTrainCommand.Create());
         bench.Subcommands.Add(BenchAttentionCommand.Create());
+        bench.Subcommands.Add(BenchInferCommand.Create());
         return bench;
     }
 

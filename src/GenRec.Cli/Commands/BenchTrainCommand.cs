@@ -47,6 +47,8 @@ internal static class BenchTrainCommand
                 encoder = cfg.Model.Encoder,
                 batchSize = cfg.Training.BatchSize,
                 bucketByLength = cfg.Training.BucketByLength,
+                packSequences = cfg.Training.PackSequences,
+                negativesSharedBy = cfg.Training.NegativesSharedBy,
                 threads = TorchSharp.torch.get_num_threads(),
                 steps = n,
                 medianStepSeconds = median,
@@ -57,7 +59,7 @@ internal static class BenchTrainCommand
                 phasesSeconds = phases is null ? null : Trainer.PhaseNames.Zip(phases).ToDictionary(p => p.First, p => p.Second),
             };
             if (asJson) { Cli.PrintJson(summary); return 0; }
-            Console.WriteLine($"{cfg.Name} on {dataset.Name} ({cfg.Model.Encoder}, batch {cfg.Training.BatchSize}, bucketByLength {cfg.Training.BucketByLength}, {summary.threads} threads), {n} steps after {w} warm-up:");
+            Console.WriteLine($"{cfg.Name} on {dataset.Name} ({cfg.Model.Encoder}, batch {cfg.Training.BatchSize}, bucketByLength {cfg.Training.BucketByLength}, packSequences {cfg.Training.PackSequences}, negativesSharedBy {cfg.Training.NegativesSharedBy}, {summary.threads} threads), {n} steps after {w} warm-up:");
             if (phases is not null)
             {
                 // The phases include the warm-up steps; shares are what matter.

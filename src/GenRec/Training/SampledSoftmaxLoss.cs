@@ -47,20 +47,21 @@ public static class SampledSoftmaxLoss
     }
 
     /// <summary>
-    /// The loss with negatives shared per row: <paramref name="userRows"/> [G, L, D] L2-normalised user embeddings,
-    /// <paramref name="positions"/> [P] supervised positions as flat indices into G·L, <paramref name="targets"/> [P],
-    /// <paramref name="negatives"/> [G, R] item ids shared by every position of a row. Logits are one batched
-    /// product [G, L, R]: P·R·D work like <see cref="ComputeGathered"/> without its [P, R, D] gather and scatter.
+    /// The loss with each draw of negatives shared by a group of consecutive positions: <paramref name="users"/> [P, D]
+    /// L2-normalised, <paramref name="targets"/> [P], <paramref name="negatives"/> [⌈P / g⌉, R] item ids, where
+    /// position p uses row ⌊p / <paramref name="g"/>⌋. Logits are one batched product [⌈P / g⌉, g, R]: the same P·R·D multiply-adds as
+    /// <see cref="ComputeGathered"/> without gathering (and, in backward, scattering) a [P, R, D] tensor.
     /// </summary>
-    public static Tensor ComputeShared(Tensor userRows, Tensor positions, Tensor targets, Tensor negatives, Tensor itemTable, double temperature)
+    public static Tensor ComputeGrouped(Tensor users, Tensor targets, Tensor negatives, int g, Tensor itemTable, double temperature)
     {
         using var scope = NewDisposeScope();
-        long g = userRows.shape[0], l = userRows.shape[1], d = userRows.shape[2], r = negatives.shape[1];
-        var users = userRows.view(g * l, d).index_select(0, positions);                                   // [P, D]
+        long p = users.shape[0], d = users.shape[1], groups = negatives.shape[0], r = negatives.shape[1];
+        if (g < 1 || groups != (p + g - 1) / g) throw new ArgumentException($"{p} positions in groups of {g} need {(p + g - 1) / Math.Max(g, 1)} rows of negatives; got {groups}.", nameof(negatives));
         var pos = (users * itemTable.index_select(0, targets)).sum(-1, keepdim: true);                    // [P, 1]
-        var negEmb = itemTable.index_select(0, negatives.flatten()).view(g, r, d);                        // [G, R, D]
-        var neg = userRows.bmm(negEmb.transpose(1, 2)).view(g * l, r).index_select(0, positions);          // [P, R]
-        var negIds = negatives.index_select(0, positions.div(Scalars.Of(l), rounding_mode: RoundingMode.floor));
+        var padded = groups * g == p ? users : nn.functional.pad(users, [0, 0, 0, groups * g - p]);
+        var negEmb = itemTable.index_select(0, negatives.flatten()).view(groups, r, d);                    // [G, R, D]
+        var neg = padded.view(groups, g, d).bmm(negEmb.transpose(1, 2)).view(groups * g, r).narrow(0, 0, p); // [P, R]
+        var negIds = negatives.repeat_interleave(g, dim: 0).narrow(0, 0, p);
         return Finish(pos, neg, targets, negIds, temperature).MoveToOuterDisposeScope();
     }
 

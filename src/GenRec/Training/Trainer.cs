@@ -242,15 +242,16 @@ public sealed class Trainer : IDisposable
         var positionIds = tensor(positions.ToArray(), device: _device);
         var targetIds = tensor(targets.ToArray(), device: _device);
         Tensor loss;
-        if (t.SharedNegatives)
+        var users = userEmb.view(-1, userEmb.shape[2]).index_select(0, positionIds);
+        if (t.NegativesSharedBy > 1)
         {
-            var negatives = _corpus.index_select(0, randint(0, _corpus.shape[0], [batch.Count * t.NumNegatives], dtype: ScalarType.Int64, device: _device))
-                .view(batch.Count, t.NumNegatives);
-            loss = SampledSoftmaxLoss.ComputeShared(userEmb, positionIds, targetIds, negatives, Model.NormalizedItemTable(), t.Temperature);
+            long groups = (targets.Count + t.NegativesSharedBy - 1) / t.NegativesSharedBy;
+            var negatives = _corpus.index_select(0, randint(0, _corpus.shape[0], [groups * t.NumNegatives], dtype: ScalarType.Int64, device: _device))
+                .view(groups, t.NumNegatives);
+            loss = SampledSoftmaxLoss.ComputeGrouped(users, targetIds, negatives, t.NegativesSharedBy, Model.NormalizedItemTable(), t.Temperature);
         }
         else
         {
-            var users = userEmb.view(-1, userEmb.shape[2]).index_select(0, positionIds);
             var negatives = _corpus.index_select(0, randint(0, _corpus.shape[0], [targets.Count, t.NumNegatives], dtype: ScalarType.Int64, device: _device).flatten())
                 .view(targets.Count, t.NumNegatives);
             loss = SampledSoftmaxLoss.Compute(users, targetIds, negatives, Model.NormalizedItemTable(), t.Temperature);

@@ -50,11 +50,11 @@ public sealed record TrainingConfig
     public double StochasticLengthAlpha { get; init; }
 
     /// <summary>
-    /// Sample the R negatives once per batch row and share them among the row's positions, instead of independently per
-    /// position (the paper's and the reference's way). The logits become one batched product [rows, L, R] instead of
-    /// gathering [positions, R, D] embeddings or scoring the whole corpus. See docs/results/performance.md.
+    /// Consecutive supervised positions that share one draw of R negatives; 1 (the default, the paper's and the
+    /// reference's way) draws independently per position. With g &gt; 1 the logits are one batched product instead of a
+    /// [positions, R, D] gather and its scatter in backward. See docs/results/performance.md for speed and quality.
     /// </summary>
-    public bool SharedNegatives { get; init; }
+    public int NegativesSharedBy { get; init; } = 1;
 
     /// <summary>
     /// Pack several users into one batch row (first-fit by length, block-diagonal causal attention, positions and time
@@ -72,6 +72,7 @@ public sealed record TrainingConfig
         if (BatchSize < 1) throw new ArgumentException($"training.batchSize is {BatchSize}; expected a positive integer.");
         if (StochasticLengthAlpha != 0 && StochasticLengthAlpha is < 1 or > 2) throw new ArgumentException($"training.stochasticLengthAlpha is {StochasticLengthAlpha}; expected 0 (off) or 1 ≤ α ≤ 2.");
         if (PackSequences && BucketByLength) throw new ArgumentException("training.packSequences and training.bucketByLength are alternatives; set one of them.");
+        if (NegativesSharedBy < 1) throw new ArgumentException($"training.negativesSharedBy is {NegativesSharedBy}; expected a positive number of positions (1 = independent negatives).");
         if (BucketWindow < 1) throw new ArgumentException($"training.bucketWindow is {BucketWindow}; expected a positive number of batches.");
         if (!(LearningRate > 0)) throw new ArgumentException($"training.learningRate is {LearningRate}; expected a positive number.");
         if (Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1) throw new ArgumentException("training.beta1 and training.beta2 must lie in [0, 1).");

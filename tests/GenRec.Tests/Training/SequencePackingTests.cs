@@ -69,32 +69,34 @@ public class SequencePackingTests
         }
     }
 
-    [Fact]
-    public void SharedNegativesLossEqualsPerPositionLossWithTheRowsNegativesRepeated()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(7)]
+    public void GroupedNegativesLossEqualsPerPositionLossWithEachGroupsNegativesRepeated(int g)
     {
         manual_seed(2);
-        long g = 3, l = 4, d = 5, r = 6, v = 20;
-        using var rowsEmb = nn.functional.normalize(randn(g, l, d), dim: -1);
+        long p = 7, d = 5, r = 6, v = 20, groups = (p + g - 1) / g;
+        using var users = nn.functional.normalize(randn(p, d), dim: -1);
         using var table = nn.functional.normalize(randn(v, d), dim: -1);
-        using var positions = tensor(new long[] { 0, 1, 2, 5, 6, 9, 11 });
         using var targets = tensor(new long[] { 3, 4, 5, 6, 7, 8, 9 });
-        using var negatives = randint(1, v, [g, r], dtype: ScalarType.Int64);
+        using var negatives = randint(1, v, [groups, r], dtype: ScalarType.Int64);
         negatives[0, 0] = tensor(3L); // a collision with position 0's target
-        using var shared = SampledSoftmaxLoss.ComputeShared(rowsEmb, positions, targets, negatives, table, 0.05);
-        using var users = rowsEmb.view(g * l, d).index_select(0, positions);
-        using var perPosition = negatives.index_select(0, positions.div(l, rounding_mode: RoundingMode.floor));
+        using var grouped = SampledSoftmaxLoss.ComputeGrouped(users, targets, negatives, g, table, 0.05);
+        using var perPosition = negatives.index_select(0, arange(p).div(g, rounding_mode: RoundingMode.floor));
         using var want = SampledSoftmaxLoss.ComputeGathered(users, targets, perPosition, table, 0.05);
-        Assert.Equal(want.item<float>(), shared.item<float>(), 4);
+        Assert.Equal(want.item<float>(), grouped.item<float>(), 4);
+        Assert.Throws<ArgumentException>(() => SampledSoftmaxLoss.ComputeGrouped(users, targets, randint(1, v, [groups + 1, r], dtype: ScalarType.Int64), g, table, 0.05));
     }
 
     [Fact]
-    public void PackedTrainingWithSharedNegativesRunsWithLittlePadding()
+    public void PackedTrainingWithGroupedNegativesRunsWithLittlePadding()
     {
         var data = SyntheticData.Generate(new SyntheticOptions { Users = 150, Items = 60, Interests = 4, MinLength = 5, MaxLength = 40, Seed = 9 });
         ExperimentConfig Config(bool pack) => new()
         {
             Model = new ModelConfig { EmbeddingDim = 8, NumLayers = 1, NumHeads = 1, QkDim = 8, VDim = 8, MaxLength = 40 },
-            Training = new TrainingConfig { Epochs = 1, BatchSize = 32, NumNegatives = 4, EvalEvery = 0, PackSequences = pack, SharedNegatives = pack },
+            Training = new TrainingConfig { Epochs = 1, BatchSize = 32, NumNegatives = 4, EvalEvery = 0, PackSequences = pack, NegativesSharedBy = pack ? 8 : 1 },
         };
         using var plain = new Trainer(Config(false), data, CPU);
         using var packed = new Trainer(Config(true), data, CPU);
@@ -104,5 +106,6 @@ public class SequencePackingTests
         Assert.Equal(a.Select(s => s.Tokens), b.Select(s => s.Tokens));
         Assert.True(b.Sum(s => s.PaddedTokens) < a.Sum(s => s.PaddedTokens), $"{b.Sum(s => s.PaddedTokens)} vs {a.Sum(s => s.PaddedTokens)}");
         Assert.Throws<ArgumentException>(() => new TrainingConfig { PackSequences = true, BucketByLength = true }.Validate());
+        Assert.Throws<ArgumentException>(() => new TrainingConfig { NegativesSharedBy = 0 }.Validate());
     }
 }
