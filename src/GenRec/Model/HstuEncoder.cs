@@ -28,17 +28,21 @@ public sealed class HstuEncoder : SequenceEncoder
     /// <summary>The relative attention biases, one per layer.</summary>
     public IReadOnlyList<RelativeAttentionBias> Biases => _biases.ToArray();
 
-    /// <inheritdoc />
-    protected override Tensor Encode(Tensor x, Tensor valid, SequenceBatch batch)
+    private Tensor BiasIndex(SequenceBatch batch)
     {
         using var buckets = TimeBuckets.Compute(batch.QueryTimestamps, batch.Timestamps, Config.TimeBuckets);
         using var allowed = batch.AttentionMask();
+        return RelativeAttentionBias.Index(buckets, allowed, Config.PaddedLength, Config.TimeBuckets);
+    }
+
+    /// <inheritdoc />
+    protected override Tensor Encode(Tensor x, Tensor valid, SequenceBatch batch)
+    {
+        using var index = BiasIndex(batch);
         for (int i = 0; i < _layers.Count; i++)
         {
-            using var rab = _biases[i].forward(buckets);
-            x = _layers[i].Forward(x, rab, valid, allowed, out var keys, out var values);
-            keys.Dispose();
-            values.Dispose();
+            using var rab = _biases[i].ForIndex(index);
+            x = _layers[i].ForwardWithMaskedBias(x, rab, valid);
         }
         return x;
     }

@@ -50,6 +50,41 @@ public sealed class RelativeAttentionBias : nn.Module<Tensor, Tensor>
         return pos.Plus(time).MoveToOuterDisposeScope();
     }
 
+    /// <summary>The bias given to a (query, key) pair that may not attend: SiLU(x − 1e9) is exactly −0, and so is its gradient.</summary>
+    public const double Blocked = -1e9;
+
+    /// <summary>
+    /// One index per (query, key) into the table of <see cref="ForIndex"/>: position offset (j − i + N − 1) × (buckets + 1)
+    /// + time bucket, or the last entry (<see cref="Blocked"/>) where <paramref name="allowed"/> ([B, 1, L, L] bool;
+    /// null: causal) says no. Computed once per batch and shared by every layer's bias.
+    /// </summary>
+    public static Tensor Index(Tensor timeBuckets, Tensor? allowed, int paddedLength, int maxBucket)
+    {
+        using var scope = NewDisposeScope();
+        long l = timeBuckets.shape[1];
+        if (l > paddedLength) throw new ArgumentException($"sequence of length {l} is longer than the model's padded length N = {paddedLength}.");
+        var i = arange(l, device: timeBuckets.device).unsqueeze(1);
+        var j = arange(l, device: timeBuckets.device).unsqueeze(0);
+        var rel = j.Minus(i).add_(Scalars.Of((long)(paddedLength - 1)));
+        var index = rel.mul_(Scalars.Of((long)(maxBucket + 1))).unsqueeze(0).Plus(timeBuckets);
+        long blocked = (2L * paddedLength - 1) * (maxBucket + 1);
+        var mask = allowed is null ? ones(l, l, dtype: ScalarType.Bool, device: timeBuckets.device).tril().unsqueeze(0) : allowed.squeeze(1);
+        return index.masked_fill_(mask.logical_not(), Scalars.Of(blocked)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Bias [B, L, L] from <see cref="Index"/>: w_pos + w_time read with one lookup in their outer sum (and −1e9 where
+    /// attention is blocked), so that building the bias and applying the mask cost one pass over B·L·L, not four.
+    /// </summary>
+    public Tensor ForIndex(Tensor index)
+    {
+        using var scope = NewDisposeScope();
+        var table = _posWeights.unsqueeze(1).Plus(_timeWeights.unsqueeze(0)).flatten();
+        using var blocked = full(1, Blocked, dtype: table.dtype, device: table.device);
+        var all = cat([table, blocked]);
+        return all.index_select(0, index.flatten()).view(index.shape).MoveToOuterDisposeScope();
+    }
+
     /// <summary>Bias [B, L, L] from precomputed time buckets [B, L, L] (see <see cref="TimeBuckets.Compute"/>).</summary>
     public override Tensor forward(Tensor timeBuckets)
     {

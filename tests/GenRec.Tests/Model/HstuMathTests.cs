@@ -181,4 +181,28 @@ public class HstuMathTests
         double mean = v.Average(), var = v.Select(x => (x - mean) * (x - mean)).Average();
         return v.Select(x => (x - mean) / Math.Sqrt(var + 1e-6)).ToArray();
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void LayerWithTheMaskFoldedIntoTheBiasEqualsTheLayerWithAMask(int heads)
+    {
+        manual_seed(8);
+        const int d = 6, l = 7, n = 9, buckets = 16;
+        using var layer = new HstuLayer(d, heads, 3, 3, n, dropout: 0, attentionDropout: 0);
+        using var bias = new RelativeAttentionBias(n, buckets);
+        layer.eval();
+        using var _ = no_grad();
+        using var x = randn(2, l, d);
+        using var timeBuckets = randint(0, buckets + 1, [2, l, l], dtype: ScalarType.Int64);
+        using var valid = ones(2, l, 1);
+        // Row 0 causal; row 1 two sequences of 4 and 3 tokens packed (block-diagonal causal).
+        using var seg = tensor(new long[] { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2 }).view(2, l);
+        using var allowed = seg.unsqueeze(2).eq(seg.unsqueeze(1)).logical_and(ones(l, l, dtype: ScalarType.Bool).tril()).unsqueeze(1);
+        using var want = layer.Forward(x, bias.forward(timeBuckets), valid, allowed, out var k, out var v);
+        k.Dispose(); v.Dispose();
+        using var index = RelativeAttentionBias.Index(timeBuckets, allowed, n, buckets);
+        using var got = layer.ForwardWithMaskedBias(x, bias.ForIndex(index), valid);
+        Assert.True(want.allclose(got, rtol: 1e-4, atol: 1e-6), $"max |Δ| {(want - got).abs().max().item<float>()}");
+    }
 }
