@@ -20,6 +20,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(BenchTrainCommand.Create());
         bench.Subcommands.Add(BenchAttentionCommand.Create());
         bench.Subcommands.Add(BenchInferCommand.Create());
+        bench.Subcommands.Add(BenchScalingCommand.Create());
         return bench;
     }
 

@@ -8,13 +8,17 @@ namespace GenRec.Training;
 
 /// <summary>
 /// A trained model with everything needed to use it again: the experiment config, the item table size, the
-/// dataset it was trained on, the epoch and its metrics, then the weights. Layout: magic <c>GENREC1\n</c>,
-/// a little-endian int32 length, that many bytes of UTF-8 JSON header, then TorchSharp's state dict.
-/// Written to a temporary file and renamed, so a crash never leaves half a checkpoint.
+/// dataset it was trained on, the epoch and its metrics, then the weights. Layout: magic <c>GENREC2\n</c>,
+/// a little-endian int32 length, that many bytes of UTF-8 JSON header, TorchSharp's state dict, then a trailer:
+/// <c>SHA256\n</c> and the SHA-256 of every byte before it. Written to a temporary file, flushed to disk and renamed,
+/// so a crash never leaves half a checkpoint; a truncated or altered file fails the checksum and is refused.
 /// </summary>
 public sealed record Checkpoint
 {
-    private static readonly byte[] Magic = "GENREC1\n"u8.ToArray();
+    private static readonly byte[] Magic = "GENREC2\n"u8.ToArray();
+    private static readonly byte[] LegacyMagic = "GENREC1\n"u8.ToArray();
+    private static readonly byte[] TrailerTag = "SHA256\n"u8.ToArray();
+    private const int TrailerLength = 7 + 32;
 
     /// <summary>The experiment config.</summary>
     public required ExperimentConfig Config { get; init; }
@@ -44,15 +48,21 @@ public sealed record Checkpoint
     [System.Text.Json.Serialization.JsonIgnore]
     public bool IsRanking => RankingTasks is not null;
 
-    /// <summary>Writes the header and the model's weights to <paramref name="path"/> atomically.</summary>
-    public void Save(string path, nn.Module model)
+    /// <summary>Writes the header and the model's weights to <paramref name="path"/> atomically, with a checksum.</summary>
+    public void Save(string path, nn.Module model) => Save(path, model, null);
+
+    /// <summary>
+    /// Writes the header, the model's weights and, after them, whatever <paramref name="extra"/> writes (training
+    /// state: optimiser moments, random-number generators), atomically, with a checksum over all of it.
+    /// </summary>
+    public void Save(string path, nn.Module model, Action<BinaryWriter>? extra)
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(dir);
         var tmp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
         try
         {
-            using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write))
+            using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.ReadWrite))
             using (var w = new BinaryWriter(fs))
             {
                 var header = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(this, ExperimentConfig.Json));
@@ -60,6 +70,13 @@ public sealed record Checkpoint
                 w.Write(header.Length);
                 w.Write(header);
                 model.save(w);
+                extra?.Invoke(w);
+                w.Flush();
+                fs.Position = 0;
+                var hash = System.Security.Cryptography.SHA256.HashData(fs);
+                fs.Position = fs.Length;
+                w.Write(TrailerTag);
+                w.Write(hash);
                 w.Flush();
                 fs.Flush(flushToDisk: true);
             }
@@ -115,10 +132,26 @@ public sealed record Checkpoint
         return model;
     }
 
-    private static FileStream OpenChecked(string path)
+    /// <summary>
+    /// Opens a checkpoint after checking its checksum: a stream over everything before the trailer. A file that is
+    /// truncated, altered, or not a checkpoint is refused with <see cref="InvalidDataException"/> naming the file.
+    /// </summary>
+    internal static Stream OpenChecked(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: checkpoint not found.", path);
-        return new FileStream(path, FileMode.Open, FileAccess.Read);
+        var bytes = File.ReadAllBytes(path);
+        if (bytes.Length >= LegacyMagic.Length && bytes.AsSpan(0, LegacyMagic.Length).SequenceEqual(LegacyMagic))
+            throw new InvalidDataException($"{path}: a checkpoint from an earlier GenRec without a checksum (GENREC1); retrain to write one this version can verify.");
+        if (bytes.Length < Magic.Length || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic))
+            throw new InvalidDataException($"{path}: not a GenRec checkpoint (bad magic).");
+        int body = bytes.Length - TrailerLength;
+        if (body < Magic.Length || !bytes.AsSpan(body, TrailerTag.Length).SequenceEqual(TrailerTag))
+            throw new InvalidDataException($"{path}: truncated checkpoint ({bytes.Length:N0} bytes, no checksum trailer); the file was cut short.");
+        var want = bytes.AsSpan(body + TrailerTag.Length, 32);
+        var got = System.Security.Cryptography.SHA256.HashData(bytes.AsSpan(0, body));
+        if (!want.SequenceEqual(got))
+            throw new InvalidDataException($"{path}: checksum mismatch ({bytes.Length:N0} bytes); the checkpoint is damaged or was altered and will not be loaded.");
+        return new MemoryStream(bytes, 0, body, writable: false);
     }
 
     private static Checkpoint ReadHeader(string path, BinaryReader r)
