@@ -22,6 +22,9 @@ public sealed class SequenceBatch : IDisposable
         Segments = segments;
     }
 
+    /// <summary>Host copies of <see cref="Timestamps"/>, <see cref="QueryTimestamps"/> and <see cref="Segments"/> (row-major), for work done on the CPU side.</summary>
+    internal (long[] Timestamps, long[] QueryTimestamps, long[]? Segments) Host { get; private init; }
+
     /// <summary>[B, L] item ids, 0 = padding.</summary>
     public Tensor Ids { get; }
 
@@ -136,7 +139,8 @@ public sealed class SequenceBatch : IDisposable
             Pad(kinds, items, starts, b, width, device, k => (long)k),
             Pad(actions, items, starts, b, width, device, a => (long)a),
             pos is null ? null : tensor(pos, [b, width], device: device),
-            seg is null ? null : tensor(seg, [b, width], device: device));
+            seg is null ? null : tensor(seg, [b, width], device: device))
+        { Host = (ts, qts, seg) };
     }
 
     private static Tensor? Pad<T>(IReadOnlyList<T[]?>? values, IReadOnlyList<long[]> items, long[] starts, int b, int width, Device device, Func<T, long> convert)

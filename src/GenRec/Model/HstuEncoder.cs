@@ -30,9 +30,9 @@ public sealed class HstuEncoder : SequenceEncoder
 
     private Tensor BiasIndex(SequenceBatch batch)
     {
-        using var buckets = TimeBuckets.Compute(batch.QueryTimestamps, batch.Timestamps, Config.TimeBuckets);
-        using var allowed = batch.AttentionMask();
-        return RelativeAttentionBias.Index(buckets, allowed, Config.PaddedLength, Config.TimeBuckets);
+        var (ts, qts, seg) = batch.Host;
+        var index = RelativeAttentionBias.BuildIndex(ts, qts, seg, batch.Count, batch.Width, Config.PaddedLength, Config.TimeBuckets);
+        return tensor(index, [batch.Count, batch.Width, batch.Width], device: batch.Ids.device);
     }
 
     /// <inheritdoc />

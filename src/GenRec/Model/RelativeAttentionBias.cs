@@ -73,6 +73,38 @@ public sealed class RelativeAttentionBias : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
+    /// The same index as <see cref="Index"/> (int32, row-major [B, L, L]) computed on the host from the batch's own
+    /// arrays: only pairs that may attend get a logarithm (about half of them, fewer in packed rows), and no B·L·L
+    /// int64 temporaries are made. <paramref name="segments"/>: per token, which sequence of its row it belongs to
+    /// (null: one sequence per row, plain causal).
+    /// </summary>
+    public static int[] BuildIndex(long[] timestamps, long[] queryTimestamps, long[]? segments, int b, int l, int paddedLength, int maxBucket)
+    {
+        if (l > paddedLength) throw new ArgumentException($"sequence of length {l} is longer than the model's padded length N = {paddedLength}.");
+        if (timestamps.Length != b * l || queryTimestamps.Length != b * l || (segments is not null && segments.Length != b * l))
+            throw new ArgumentException($"expected {b} × {l} timestamps, query timestamps and segments.");
+        int width = maxBucket + 1, blocked = (2 * paddedLength - 1) * width;
+        var index = new int[b * l * l];
+        Parallel.For(0, b, r =>
+        {
+            int row = r * l;
+            for (int i = 0; i < l; i++)
+            {
+                var span = index.AsSpan((row + i) * l, l);
+                int from = 0;
+                if (segments is not null)
+                    while (segments[row + from] != segments[row + i]) from++;
+                span[..from].Fill(blocked);
+                if (i + 1 < l) span[(i + 1)..].Fill(blocked);
+                long q = queryTimestamps[row + i];
+                for (int j = from; j <= i; j++)
+                    span[j] = (j - i + paddedLength - 1) * width + (int)TimeBuckets.Bucket(q - timestamps[row + j], maxBucket);
+            }
+        });
+        return index;
+    }
+
+    /// <summary>
     /// Bias [B, L, L] from <see cref="Index"/>: w_pos + w_time read with one lookup in their outer sum (and −1e9 where
     /// attention is blocked), so that building the bias and applying the mask cost one pass over B·L·L, not four.
     /// </summary>

@@ -12,8 +12,9 @@ public static class TimeBuckets
     public static long Bucket(long delta, int maxBucket = 128)
     {
         double a = Math.Max(Math.Abs((double)delta), 1.0);
-        // float32 log matches the reference, which takes the log of an int64 tensor (promoted to float32).
-        long b = (long)Math.Floor(MathF.Log((float)a) / Width);
+        // float32 log and division match the reference, which takes the log of an int64 tensor (promoted to float32)
+        // and divides it by a Python float (applied in float32), and match Compute below.
+        long b = (long)MathF.Floor(MathF.Log((float)a) / (float)Width);
         return Math.Clamp(b, 0, maxBucket);
     }
 

@@ -205,4 +205,31 @@ public class HstuMathTests
         using var got = layer.ForwardWithMaskedBias(x, bias.ForIndex(index), valid);
         Assert.True(want.allclose(got, rtol: 1e-4, atol: 1e-6), $"max |Δ| {(want - got).abs().max().item<float>()}");
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void HostBuiltBiasIndexEqualsTheTensorOne(bool packed)
+    {
+        const int b = 3, l = 9, n = 12, buckets = 128;
+        var rng = new Random(packed ? 5 : 6);
+        var ts = new long[b * l];
+        var qts = new long[b * l];
+        long[]? seg = packed ? new long[b * l] : null;
+        for (int r = 0; r < b; r++)
+        {
+            long t = rng.Next(1_000_000);
+            for (int i = 0; i < l; i++) ts[r * l + i] = t += rng.Next(4) == 0 ? 0 : (long)Math.Pow(10, rng.Next(9)) + rng.Next(1000);
+            for (int i = 0; i < l; i++) qts[r * l + i] = i + 1 < l ? ts[r * l + i + 1] : ts[r * l + i] + 5;
+            if (seg is not null) for (int i = 0; i < l; i++) seg[r * l + i] = i < 2 + r ? 1 : i < 6 ? 2 : 3;
+        }
+        var host = RelativeAttentionBias.BuildIndex(ts, qts, seg, b, l, n, buckets);
+        using var tsT = tensor(ts, [b, l]);
+        using var qtsT = tensor(qts, [b, l]);
+        using var timeBuckets = TimeBuckets.Compute(qtsT, tsT, buckets);
+        using var segT = seg is null ? null : tensor(seg, [b, l]);
+        using var allowed = segT is null ? null : segT.unsqueeze(2).eq(segT.unsqueeze(1)).logical_and(ones(l, l, dtype: ScalarType.Bool).tril()).unsqueeze(1);
+        using var want = RelativeAttentionBias.Index(timeBuckets, allowed, n, buckets);
+        Assert.Equal(want.data<long>().ToArray().Select(v => (int)v), host);
+    }
 }
