@@ -30,7 +30,7 @@ internal static class Cli
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
         try { return body(); }
         catch (Exception e) when (e is DataLoadException or GenRec.Data.Features.SchemaException or ArgumentException or FileNotFoundException or InvalidDataException
-                                      or InvalidOperationException or NotSupportedException or DirectoryNotFoundException or IOException)
+                                      or InvalidOperationException or NotSupportedException or DirectoryNotFoundException or IOException or GenRec.Training.TrainingDivergedException)
         {
             Console.Error.WriteLine($"genrec: error: {e.Message}");
             return 1;

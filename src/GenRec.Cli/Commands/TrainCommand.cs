@@ -8,7 +8,8 @@ internal static class TrainCommand
 {
     public static Command Create()
     {
-        var config = new Option<string>("--config") { Description = "Experiment config JSON, for example configs/ml-1m/hstu.json.", Required = true };
+        var config = new Option<string?>("--config") { Description = "Experiment config JSON, for example configs/ml-1m/hstu.json (not with --resume: the run's own config is used)." };
+        var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its checkpoint (same weights as an uninterrupted run); --epochs may extend it." };
         var data = Options.Data();
         var outDir = new Option<string?>("--out") { Description = "Run folder for metrics.jsonl, checkpoint.ckpt and curves.png (default: runs/NAME-DATASET-TIME)." };
         var epochs = new Option<int?>("--epochs") { Description = "Override training.epochs." };
@@ -19,23 +20,44 @@ internal static class TrainCommand
         var threads = Options.Threads();
         var cmd = new Command("train", "Train a generative retrieval model (HSTU or SASRec) with sampled softmax, evaluating on the leave-one-out split.")
         {
-            config, data, outDir, epochs, seed, set, device, threads, json,
+            config, data, outDir, resume, epochs, seed, set, device, threads, json,
         };
         cmd.SetAction(r => Cli.Run(() =>
         {
             var overrides = new List<string>(r.GetValue(set) ?? []);
             if (r.GetValue(epochs) is int e) overrides.Add($"training.epochs={e}");
             if (r.GetValue(seed) is int s) overrides.Add($"training.seed={s}");
-            var cfg = ExperimentConfig.Load(r.GetValue(config), overrides);
+            var resumeDir = r.GetValue(resume);
+            ExperimentConfig cfg;
+            if (resumeDir is not null)
+            {
+                if (r.GetValue(config) is not null || r.GetValue(set) is { Length: > 0 } || r.GetValue(seed) is not null || r.GetValue(outDir) is not null)
+                    throw new ArgumentException("--resume continues a run with its own config and folder; only --epochs (and --data, --device, --threads) may be given with it.");
+                var ckpt = Path.Combine(resumeDir, "checkpoint.ckpt");
+                if (!File.Exists(ckpt)) throw new FileNotFoundException($"{ckpt}: no checkpoint to resume from; a run writes one at the end of each epoch (and every training.checkpointEvery steps).", ckpt);
+                cfg = Checkpoint.ReadHeader(ckpt).Config;
+                if (r.GetValue(epochs) is int more) cfg = cfg with { Training = cfg.Training with { Epochs = more } };
+            }
+            else cfg = ExperimentConfig.Load(r.GetValue(config) ?? throw new ArgumentException("--config is required (or --resume RUN_DIR to continue a run)."), overrides);
             bool asJson = r.GetValue(json);
             var dev = Cli.Setup(r.GetValue(device)!, r.GetValue(threads));
             var dataset = Cli.LoadData(r.GetValue(data)!, asJson);
-            var dir = r.GetValue(outDir) ?? Path.Combine("runs", $"{cfg.Name}-{dataset.Name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
+            var dir = resumeDir ?? r.GetValue(outDir) ?? Path.Combine("runs", $"{cfg.Name}-{dataset.Name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
             var clock = System.Diagnostics.Stopwatch.StartNew();
             using var trainer = new Trainer(cfg, dataset, dev) { RunDirectory = dir };
             foreach (var note in trainer.Split.Notes) Cli.Note("note: " + note);
+            if (resumeDir is not null)
+            {
+                trainer.Resume();
+                Cli.Note($"resuming {dir} after epoch {trainer.EpochsDone}{(trainer.StepsIntoEpoch > 0 ? $", step {trainer.StepsIntoEpoch} of epoch {trainer.EpochsDone + 1}" : "")}");
+            }
             Cli.Note($"training {cfg.Name} ({cfg.Model.Encoder}, {cfg.Model.NumLayers} layers, D={cfg.Model.EmbeddingDim}) for {cfg.Training.Epochs} epochs on {trainer.Split.Train.Count:N0} users; run folder {dir}");
             var results = TrainingView.Run(trainer, asJson);
+            if (trainer.Interrupted)
+            {
+                Console.Error.WriteLine($"genrec: stopped after epoch {trainer.EpochsDone}{(trainer.StepsIntoEpoch > 0 ? $", step {trainer.StepsIntoEpoch} of epoch {trainer.EpochsDone + 1}" : "")}; checkpoint written. Continue with: genrec train --resume {dir} --data {r.GetValue(data)}");
+                return 130;
+            }
             var last = results.LastOrDefault();
             var final = results.LastOrDefault(x => x.Metrics is not null)?.Metrics;
             var summary = new

@@ -8,14 +8,20 @@ internal static class TrainingView
 {
     public static IReadOnlyList<EpochResult> Run(Trainer trainer, bool json)
     {
-        // Ctrl+C stops after the current step; the last complete epoch's checkpoint stays in the run folder.
+        // Ctrl+C or SIGTERM: finish the current step, write a checkpoint of it, exit (the trainer does the writing).
         using var cancel = new CancellationTokenSource();
+        using var term = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c =>
+        {
+            c.Cancel = true;
+            if (!cancel.IsCancellationRequested) Console.Error.WriteLine("SIGTERM: stopping after this step and writing a checkpoint…");
+            cancel.Cancel();
+        });
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
             if (cancel.IsCancellationRequested) return; // a second Ctrl+C ends the process at once
             e.Cancel = true;
             cancel.Cancel();
-            Console.Error.WriteLine("stopping after this step (Ctrl+C again to abort now)…");
+            Console.Error.WriteLine("stopping after this step and writing a checkpoint (Ctrl+C again to abort now)…");
         };
         Console.CancelKeyPress += onCancel;
         try { return RunCore(trainer, json, cancel.Token); }

@@ -65,6 +65,56 @@ public sealed class AdamW : IDisposable
         }
     }
 
+    /// <summary>
+    /// Index of the first parameter whose gradient holds NaN or ±∞, or −1 when every gradient is finite (parameters
+    /// without a gradient are skipped).
+    /// </summary>
+    public int FirstNonFiniteGradient()
+    {
+        for (int i = 0; i < _params.Length; i++)
+        {
+            using var g = _params[i].grad;
+            if (g is null) continue;
+            using var finite = g.isfinite().all();
+            if (!finite.item<bool>()) return i;
+        }
+        return -1;
+    }
+
+    /// <summary>Writes the step count and both moment estimates (float32, in parameter order) for an exact resume.</summary>
+    public void SaveState(BinaryWriter w)
+    {
+        w.Write(StepCount);
+        w.Write(_params.Length);
+        foreach (var t in _m.Concat(_v))
+        {
+            using var cpu = t.detach().cpu().contiguous();
+            var values = cpu.data<float>().ToArray();
+            w.Write(values.Length);
+            w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+        }
+    }
+
+    /// <summary>Restores what <see cref="SaveState"/> wrote; the parameters must have the same shapes and order.</summary>
+    public void LoadState(BinaryReader r)
+    {
+        long steps = r.ReadInt64();
+        int n = r.ReadInt32();
+        if (n != _params.Length) throw new InvalidDataException($"optimiser state holds {n} parameters; the model has {_params.Length}.");
+        using var _ = no_grad();
+        foreach (var t in _m.Concat(_v))
+        {
+            int count = r.ReadInt32();
+            if (count != t.NumberOfElements) throw new InvalidDataException($"optimiser state: a tensor of {count} values where the model has {t.NumberOfElements}.");
+            var values = new float[count];
+            var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan());
+            if (r.Read(bytes) != bytes.Length) throw new InvalidDataException("optimiser state is truncated.");
+            using var src = tensor(values, t.shape, device: t.device);
+            t.copy_(src);
+        }
+        StepCount = steps;
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {

@@ -35,6 +35,15 @@ public sealed record Checkpoint
     /// <summary>Epochs completed.</summary>
     public int Epoch { get; init; }
 
+    /// <summary>
+    /// Steps already taken in epoch <see cref="Epoch"/> + 1 (a checkpoint written mid-epoch, at a checkpoint interval or
+    /// on Ctrl-C); 0 at an epoch's end.
+    /// </summary>
+    public int Step { get; init; }
+
+    /// <summary>SHA-256 of the training data as the trainer saw it (<see cref="Trainer.DataFingerprint"/>); a resume on other data is refused.</summary>
+    public string? DataFingerprint { get; init; }
+
     /// <summary>Metrics of the last evaluation, if any.</summary>
     public Evaluation.RetrievalMetrics? Metrics { get; init; }
 
@@ -117,6 +126,31 @@ public sealed record Checkpoint
         if (!info.IsRanking) throw new InvalidDataException($"{path}: a retrieval checkpoint (genrec train); ranking needs one written by genrec rank-train --out.");
         var model = RankingTrainer.CreateModel(info.Config, info.ItemTableSize, info.Features ?? new Data.Features.FeatureSpace(), info.RankingTasks!);
         return (info, LoadWeights(path, r, model, device));
+    }
+
+    /// <summary>
+    /// Reads a checkpoint's header, loads its weights into <paramref name="model"/> (which must have the same
+    /// architecture) and hands the rest of the file to <paramref name="rest"/> (the trainer's state).
+    /// </summary>
+    public static Checkpoint Restore(string path, nn.Module model, Action<BinaryReader> rest)
+    {
+        using var fs = OpenChecked(path);
+        using var r = new BinaryReader(fs);
+        var info = ReadHeader(path, r);
+        try
+        {
+            model.load(r);
+            rest(r);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException and not InvalidDataException)
+        {
+            throw new InvalidDataException($"{path}: the training state could not be read ({e.Message}).", e);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+        return info;
     }
 
     private static T LoadWeights<T>(string path, BinaryReader r, T model, Device device) where T : nn.Module

@@ -38,6 +38,37 @@ public sealed class Trainer : IDisposable
         var t = config.Training;
         _optimizer = new AdamW(Model.parameters(), t.LearningRate, t.Beta1, t.Beta2, t.WeightDecay);
         _corpus = tensor(data.Corpus, device: device);
+        DataFingerprint = Fingerprint(Split, data.Corpus);
+    }
+
+    /// <summary>
+    /// SHA-256 (hex) of the data as this trainer sees it: every training sequence (tokens, times, kinds, actions,
+    /// masks), every evaluation example and the corpus. A resumed run refuses data whose fingerprint differs.
+    /// </summary>
+    public string DataFingerprint { get; }
+
+    private static string Fingerprint(LeaveOneOutSplit split, long[] corpus)
+    {
+        using var h = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        static void Add<T>(System.Security.Cryptography.IncrementalHash h, T[]? values) where T : unmanaged
+        {
+            Span<byte> len = stackalloc byte[4];
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(len, values?.Length ?? -1);
+            h.AppendData(len);
+            if (values is not null) h.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+        }
+        foreach (var t in split.Train)
+        {
+            Add(h, new[] { t.UserId });
+            Add(h, t.Items); Add(h, t.Timestamps); Add(h, t.Kinds); Add(h, t.Actions); Add(h, t.Supervised);
+        }
+        foreach (var e in split.Eval)
+        {
+            Add(h, new[] { e.UserId, e.Target, e.TargetTimestamp });
+            Add(h, e.History); Add(h, e.HistoryTimestamps); Add(h, e.HistoryKinds); Add(h, e.HistoryActions);
+        }
+        Add(h, corpus);
+        return Convert.ToHexStringLower(h.GetHashAndReset());
     }
 
     /// <summary>The model being trained.</summary>
@@ -61,20 +92,50 @@ public sealed class Trainer : IDisposable
     /// <summary>Epochs completed so far.</summary>
     public List<EpochResult> History { get; } = [];
 
-    /// <summary>Runs all epochs and returns the per-epoch results. Cancelling stops after the current step and keeps the last complete epoch.</summary>
+    /// <summary>Whether the last <see cref="Run"/> stopped early on cancellation (after writing a checkpoint, given a run folder).</summary>
+    public bool Interrupted { get; private set; }
+
+    /// <summary>Epochs completed so far (including those restored by <see cref="Resume"/>).</summary>
+    public int EpochsDone => _epochsDone;
+
+    /// <summary>Steps taken in the epoch under way (non-zero after a mid-epoch checkpoint was restored or a run was interrupted).</summary>
+    public int StepsIntoEpoch => _partial.Steps;
+
+    private int _epochsDone;
+    private EpochProgress _partial = new();
+
+    /// <summary>The epoch under way: steps taken and their running sums (saved in mid-epoch checkpoints).</summary>
+    private sealed class EpochProgress
+    {
+        public int Steps;
+        public double LossSum;
+        public long Tokens;
+        public double Seconds;
+        public List<double> StepTimes = [];
+    }
+
+    /// <summary>
+    /// Runs the remaining epochs and returns the per-epoch results. Cancelling stops after the current step and, given
+    /// a run folder, writes a checkpoint of that step (<see cref="Resume"/> continues from it).
+    /// </summary>
     public IReadOnlyList<EpochResult> Run(CancellationToken cancel = default)
     {
         var t = _config.Training;
+        Interrupted = false;
         if (RunDirectory is not null)
         {
             Directory.CreateDirectory(RunDirectory);
-            File.WriteAllText(Path.Combine(RunDirectory, "config.json"), _config.ToJson());
+            WriteAtomically(Path.Combine(RunDirectory, "config.json"), _config.ToJson());
         }
-        for (int epoch = 1; epoch <= t.Epochs && !cancel.IsCancellationRequested; epoch++)
+        for (int epoch = _epochsDone + 1; epoch <= t.Epochs; epoch++)
         {
-            var result = TrainEpoch(epoch, cancel);
-            // An interrupted epoch is not recorded: the run folder keeps the last complete epoch's checkpoint.
-            if (cancel.IsCancellationRequested) break;
+            var result = TrainEpoch(epoch, cancel, out bool complete);
+            if (!complete)
+            {
+                Interrupted = true;
+                if (RunDirectory is not null && _partial.Steps > 0) SaveCheckpoint(_partial.Steps, History.LastOrDefault(h => h.Metrics is not null)?.Metrics);
+                break;
+            }
             bool evaluate = epoch == t.Epochs || (t.EvalEvery > 0 && epoch % t.EvalEvery == 0);
             if (evaluate)
             {
@@ -85,10 +146,70 @@ public sealed class Trainer : IDisposable
             }
             result = result with { PeakMemoryMiB = PeakMemoryMiB() };
             History.Add(result);
+            _epochsDone = epoch;
+            _partial = new EpochProgress();
             if (RunDirectory is not null) Persist(result);
             EpochCompleted?.Invoke(result);
+            if (cancel.IsCancellationRequested && epoch < t.Epochs) { Interrupted = true; break; }
         }
         return History;
+    }
+
+    /// <summary>
+    /// Continues the run in <see cref="RunDirectory"/> from its checkpoint: weights, optimiser moments, the random
+    /// number generator, epoch and step, and the epochs already in <c>metrics.jsonl</c>. The same seed and thread count
+    /// then give the same weights as a run never interrupted. Refuses a checkpoint of another config or other data.
+    /// </summary>
+    public Checkpoint Resume()
+    {
+        var dir = RunDirectory ?? throw new InvalidOperationException("resuming needs a run folder (RunDirectory).");
+        var path = Path.Combine(dir, "checkpoint.ckpt");
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no checkpoint to resume from; a run writes one at the end of each epoch (and every training.checkpointEvery steps).", path);
+        var header = Checkpoint.ReadHeader(path);
+        if (header.IsRanking) throw new InvalidDataException($"{path}: a ranking checkpoint; genrec train --resume continues retrieval runs.");
+        static string Shape(ExperimentConfig c) => (c with { Training = c.Training with { Epochs = 1 } }).ToJson();
+        if (Shape(header.Config) != Shape(_config))
+            throw new InvalidDataException($"{path}: the run was started with another config; resume it with the config in its checkpoint (only training.epochs may change).");
+        if (header.DataFingerprint is null)
+            throw new InvalidDataException($"{path}: a checkpoint without training state (written by a GenRec that could not resume); start a new run.");
+        if (header.DataFingerprint != DataFingerprint)
+            throw new InvalidDataException($"{path}: the data changed since the run started (fingerprint {header.DataFingerprint[..12]}… at the checkpoint, {DataFingerprint[..12]}… now); resume with the data it was trained on, or start a new run.");
+        var progress = new EpochProgress();
+        Checkpoint.Restore(path, Model, r =>
+        {
+            _optimizer.LoadState(r);
+            int n = r.ReadInt32();
+            var rng = r.ReadBytes(n);
+            if (rng.Length != n) throw new InvalidDataException("random-number generator state is truncated.");
+            using var state = tensor(rng, dtype: ScalarType.Byte);
+            set_rng_state(state);
+            progress.Steps = r.ReadInt32();
+            progress.LossSum = r.ReadDouble();
+            progress.Tokens = r.ReadInt64();
+            progress.Seconds = r.ReadDouble();
+            int times = r.ReadInt32();
+            for (int i = 0; i < times; i++) progress.StepTimes.Add(r.ReadDouble());
+        });
+        _epochsDone = header.Epoch;
+        _partial = progress;
+        // metrics.jsonl may hold an epoch finished after the checkpoint was written (a crash between the two): drop it.
+        History.Clear();
+        var metricsPath = Path.Combine(dir, "metrics.jsonl");
+        if (File.Exists(metricsPath))
+        {
+            var kept = File.ReadAllLines(metricsPath).Where(l => l.Length > 0).Select(l => (Line: l, Result: JsonSerializer.Deserialize<EpochResult>(l, MetricsJson)!))
+                .Where(x => x.Result.Epoch <= _epochsDone).ToList();
+            History.AddRange(kept.Select(x => x.Result));
+            WriteAtomically(metricsPath, string.Concat(kept.Select(x => x.Line + "\n")));
+        }
+        return header;
+    }
+
+    private static void WriteAtomically(string path, string text)
+    {
+        var tmp = path + ".tmp";
+        File.WriteAllText(tmp, text);
+        File.Move(tmp, path, overwrite: true);
     }
 
     /// <summary>Peak resident set size of this process in MiB (VmHWM).</summary>
@@ -137,37 +258,41 @@ public sealed class Trainer : IDisposable
         return n;
     }
 
-    private EpochResult TrainEpoch(int epoch, CancellationToken cancel)
+    private EpochResult TrainEpoch(int epoch, CancellationToken cancel, out bool complete)
     {
         var t = _config.Training;
         Model.train();
         var batches = EpochBatches(epoch);
         int steps = batches.Count;
-        double lossSum = 0;
-        long tokens = 0;
-        var stepTimes = new List<double>(steps);
+        var p = _partial;
         var epochClock = Stopwatch.StartNew();
-        int done = 0;
-        for (int s = 0; s < steps && !cancel.IsCancellationRequested; s++)
+        for (int s = p.Steps; s < steps && !cancel.IsCancellationRequested; s++)
         {
             var stepClock = Stopwatch.StartNew();
-            double loss = Step(batches[s], out long stepTokens, out _);
-            lossSum += loss;
-            tokens += stepTokens;
-            done++;
-            stepTimes.Add(stepClock.Elapsed.TotalSeconds);
-            Progress?.Report(new TrainingProgress(epoch, t.Epochs, s + 1, steps, lossSum / done, done / epochClock.Elapsed.TotalSeconds));
+            double loss = Step(batches[s], out long stepTokens, out _, epoch, s + 1);
+            p.LossSum += loss;
+            p.Tokens += stepTokens;
+            p.Steps++;
+            p.StepTimes.Add(stepClock.Elapsed.TotalSeconds);
+            Progress?.Report(new TrainingProgress(epoch, t.Epochs, s + 1, steps, p.LossSum / p.Steps, p.Steps / (p.Seconds + epochClock.Elapsed.TotalSeconds)));
+            if (RunDirectory is not null && t.CheckpointEvery > 0 && p.Steps % t.CheckpointEvery == 0 && p.Steps < steps)
+            {
+                p.Seconds += epochClock.Elapsed.TotalSeconds;
+                epochClock.Restart();
+                SaveCheckpoint(p.Steps, History.LastOrDefault(h => h.Metrics is not null)?.Metrics);
+            }
         }
-        double secs = epochClock.Elapsed.TotalSeconds;
-        stepTimes.Sort();
+        p.Seconds += epochClock.Elapsed.TotalSeconds;
+        complete = p.Steps == steps;
+        var sorted = p.StepTimes.Order().ToList();
         return new EpochResult
         {
             Epoch = epoch,
-            TrainLoss = done > 0 ? lossSum / done : double.NaN,
-            Steps = done,
-            TrainSeconds = secs,
-            MedianStepSeconds = stepTimes.Count > 0 ? stepTimes[stepTimes.Count / 2] : 0,
-            TokensPerSecond = tokens / Math.Max(secs, 1e-9),
+            TrainLoss = p.Steps > 0 ? p.LossSum / p.Steps : double.NaN,
+            Steps = p.Steps,
+            TrainSeconds = p.Seconds,
+            MedianStepSeconds = sorted.Count > 0 ? sorted[sorted.Count / 2] : 0,
+            TokensPerSecond = p.Tokens / Math.Max(p.Seconds, 1e-9),
         };
     }
 
@@ -186,7 +311,7 @@ public sealed class Trainer : IDisposable
         {
             if (i == batches.Count) { batches = EpochBatches(++epoch); i = 0; }
             var clock = Stopwatch.StartNew();
-            Step(batches[i++], out long tokens, out long padded);
+            Step(batches[i++], out long tokens, out long padded, epoch, i);
             if (n >= warmup) result.Add((clock.Elapsed.TotalSeconds, tokens, padded));
         }
         return result;
@@ -209,8 +334,14 @@ public sealed class Trainer : IDisposable
         return now;
     }
 
-    /// <summary>One optimisation step on a batch of training sequences; returns the loss.</summary>
-    private double Step(TrainingSequence[] chunk, out long tokens, out long paddedTokens)
+    /// <summary>Replaces the loss before backward; for fault-injection tests (a non-finite loss must stop training cleanly).</summary>
+    internal Func<Tensor, Tensor>? LossFault { get; set; }
+
+    /// <summary>
+    /// One optimisation step on a batch of training sequences; returns the loss. A non-finite loss or gradient throws
+    /// <see cref="TrainingDivergedException"/> before the weights change.
+    /// </summary>
+    private double Step(TrainingSequence[] chunk, out long tokens, out long paddedTokens, int epoch, int step)
     {
         var t = _config.Training;
         long start = Stopwatch.GetTimestamp();
@@ -256,32 +387,67 @@ public sealed class Trainer : IDisposable
                 .view(targets.Count, t.NumNegatives);
             loss = SampledSoftmaxLoss.Compute(users, targetIds, negatives, Model.NormalizedItemTable(), t.Temperature);
         }
+        if (LossFault is { } fault) loss = fault(loss);
         var objective = t.BucketByLength ? loss.mul(Scalars.Of(targets.Count / _meanPositions)) : loss;
         mark = Phase(2, mark);
+        double value = loss.item<float>();
+        if (!double.IsFinite(value)) throw Diverged(epoch, step, $"the training loss is {value}");
         _optimizer.ZeroGrad();
         objective.backward();
+        int bad = _optimizer.FirstNonFiniteGradient();
+        if (bad >= 0) throw Diverged(epoch, step, $"the gradient of parameter #{bad} ({Model.named_parameters().ElementAt(bad).name}) is not finite");
         mark = Phase(3, mark);
         _optimizer.Step();
         Phase(4, mark);
-        double value = loss.item<float>();
-        if (!double.IsFinite(value)) throw new InvalidOperationException($"training loss became {value}; lower training.learningRate.");
         return value;
+    }
+
+    private TrainingDivergedException Diverged(int epoch, int step, string what)
+    {
+        string kept = RunDirectory is null ? "" : File.Exists(Path.Combine(RunDirectory, "checkpoint.ckpt"))
+            ? $" The run folder keeps its last good checkpoint (epoch {_epochsDone}{(_partial.Steps > 0 ? $", step {_partial.Steps} of the next" : "")}): lower training.learningRate and continue with genrec train --resume {RunDirectory}."
+            : " No checkpoint had been written yet.";
+        return new TrainingDivergedException($"epoch {epoch}, step {step}: {what}; training stopped before updating the weights.{kept}");
     }
 
     private void Persist(EpochResult result)
     {
         var dir = RunDirectory!;
+        // The checkpoint first: metrics.jsonl lines beyond the checkpoint's epoch are dropped on resume.
+        SaveCheckpoint(0, result.Metrics ?? History.LastOrDefault(h => h.Metrics is not null)?.Metrics);
         File.AppendAllText(Path.Combine(dir, "metrics.jsonl"), JsonSerializer.Serialize(result, MetricsJson) + "\n");
+        TrainingCurves.Save(Path.Combine(dir, "curves.png"), History, $"{_config.Name} on {_data.Name}");
+    }
+
+    /// <summary>Writes the run's checkpoint: weights, then the training state (optimiser, RNG, the epoch under way).</summary>
+    private void SaveCheckpoint(int stepsIntoEpoch, Evaluation.RetrievalMetrics? metrics)
+    {
+        var p = _partial;
         new Checkpoint
         {
             Config = _config,
             ItemTableSize = _data.ItemTableSize,
             Features = Features.IsEmpty ? null : Features,
             Dataset = _data.Name,
-            Epoch = result.Epoch,
-            Metrics = result.Metrics ?? History.LastOrDefault(h => h.Metrics is not null)?.Metrics,
-        }.Save(Path.Combine(dir, "checkpoint.ckpt"), Model);
-        TrainingCurves.Save(Path.Combine(dir, "curves.png"), History, $"{_config.Name} on {_data.Name}");
+            Epoch = _epochsDone,
+            Step = stepsIntoEpoch,
+            DataFingerprint = DataFingerprint,
+            Metrics = metrics,
+        }.Save(Path.Combine(RunDirectory!, "checkpoint.ckpt"), Model, w =>
+        {
+            _optimizer.SaveState(w);
+            using var rng = get_rng_state();
+            var bytes = rng.data<byte>().ToArray();
+            w.Write(bytes.Length);
+            w.Write(bytes);
+            w.Write(stepsIntoEpoch == 0 ? 0 : p.Steps);
+            w.Write(stepsIntoEpoch == 0 ? 0.0 : p.LossSum);
+            w.Write(stepsIntoEpoch == 0 ? 0L : p.Tokens);
+            w.Write(stepsIntoEpoch == 0 ? 0.0 : p.Seconds);
+            var times = stepsIntoEpoch == 0 ? [] : p.StepTimes;
+            w.Write(times.Count);
+            foreach (var x in times) w.Write(x);
+        });
     }
 
     private static readonly JsonSerializerOptions MetricsJson = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };

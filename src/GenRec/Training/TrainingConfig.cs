@@ -62,6 +62,12 @@ public sealed record TrainingConfig
     /// </summary>
     public bool PackSequences { get; init; }
 
+    /// <summary>
+    /// Also write the run's checkpoint every this many steps within an epoch (0: only at each epoch's end), so that a
+    /// crash costs at most this many steps.
+    /// </summary>
+    public int CheckpointEvery { get; init; }
+
     /// <summary>Batches per bucketing window: larger windows pad less, smaller ones keep batches more random.</summary>
     public int BucketWindow { get; init; } = 32;
 
@@ -72,6 +78,7 @@ public sealed record TrainingConfig
         if (BatchSize < 1) throw new ArgumentException($"training.batchSize is {BatchSize}; expected a positive integer.");
         if (StochasticLengthAlpha != 0 && StochasticLengthAlpha is < 1 or > 2) throw new ArgumentException($"training.stochasticLengthAlpha is {StochasticLengthAlpha}; expected 0 (off) or 1 ≤ α ≤ 2.");
         if (PackSequences && BucketByLength) throw new ArgumentException("training.packSequences and training.bucketByLength are alternatives; set one of them.");
+        if (CheckpointEvery < 0) throw new ArgumentException($"training.checkpointEvery is {CheckpointEvery}; expected 0 (epoch ends only) or a positive number of steps.");
         if (NegativesSharedBy < 1) throw new ArgumentException($"training.negativesSharedBy is {NegativesSharedBy}; expected a positive number of positions (1 = independent negatives).");
         if (BucketWindow < 1) throw new ArgumentException($"training.bucketWindow is {BucketWindow}; expected a positive number of batches.");
         if (!(LearningRate > 0)) throw new ArgumentException($"training.learningRate is {LearningRate}; expected a positive number.");
