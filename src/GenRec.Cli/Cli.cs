@@ -48,7 +48,7 @@ internal static class Cli
     public static void Note(string text) => Console.Error.WriteLine(text);
 
     /// <summary>Opens a prepared folder (genrec prepare) or reads a ratings dataset.</summary>
-    public static ISequenceDataset LoadData(string path, bool quiet)
+    public static ISequenceDataset LoadData(string path, bool quiet, bool skipBadRows = false)
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
         if (GenRec.Data.Features.PreparedDataset.IsPrepared(path))
@@ -59,8 +59,15 @@ internal static class Cli
                 + $"({string.Join(", ", s.TokensByKind.Select(kv => $"{kv.Key} {kv.Value:N0}"))}) in {sw.Elapsed.TotalSeconds:F1}s");
             return prepared;
         }
-        var data = DatasetReader.Read(path);
+        var bad = new BadRows(skipBadRows);
+        var data = DatasetReader.Read(path, bad);
         if (!quiet) Note($"read {data.Name}: {data.Users.Count:N0} users, {data.Corpus.Length:N0} items, {data.NumEvents:N0} events in {sw.Elapsed.TotalSeconds:F1}s");
+        // Skipped rows are reported even with --json (on standard error): dropping data must never be silent.
+        if (bad.Count > 0)
+        {
+            Note($"skipped {bad.Count:N0} bad row(s) (--skip-bad-rows):");
+            foreach (var line in bad.Summary()) Note("  " + line);
+        }
         return data;
     }
 

@@ -17,12 +17,13 @@ internal static class BenchTrainCommand
         var warmup = new Option<int>("--warmup") { Description = "Untimed steps first.", DefaultValueFactory = _ => 3 };
         var set = new Option<string[]>("--set") { Description = "Override any config value (repeatable), e.g. --set training.bucketByLength=true." };
         var profile = new Option<bool>("--profile") { Description = "Also print where the step time goes (batch building, forward, loss, backward, optimiser)." };
+        var skipBad = Options.SkipBadRows();
         var json = Options.Json();
         var device = Options.Device();
         var threads = Options.Threads();
         var cmd = new Command("train", "Time training steps: median seconds per step, non-padding tokens per second, padding share, peak memory.")
         {
-            config, data, steps, warmup, set, profile, device, threads, json,
+            config, data, skipBad, steps, warmup, set, profile, device, threads, json,
         };
         cmd.SetAction(r => Cli.Run(() =>
         {
@@ -31,7 +32,7 @@ internal static class BenchTrainCommand
             var cfg = ExperimentConfig.Load(r.GetValue(config), r.GetValue(set) ?? []);
             bool asJson = r.GetValue(json);
             var dev = Cli.Setup(r.GetValue(device)!, r.GetValue(threads));
-            var dataset = Cli.LoadData(r.GetValue(data)!, asJson);
+            var dataset = Cli.LoadData(r.GetValue(data)!, asJson, r.GetValue(skipBad));
             using var _ = dataset as IDisposable;
             using var trainer = new Trainer(cfg, dataset, dev);
             if (r.GetValue(profile)) trainer.PhaseSeconds = new double[Trainer.PhaseNames.Length];

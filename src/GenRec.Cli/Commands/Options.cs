@@ -13,5 +13,7 @@ internal static class Options
 
     public static Option<string> Data(bool required = true) => new("--data") { Description = "A folder made by genrec prepare, a MovieLens folder (1M, 20M/latest, 100K), or a user,item,rating,timestamp CSV.", Required = required };
 
+    public static Option<bool> SkipBadRows() => new("--skip-bad-rows") { Description = "Drop unusable rows (malformed, duplicated, not UTF-8, ids beyond the embedding table, negative times, users with one event), count them and print a summary, instead of stopping at the first with its file and line." };
+
     public static Option<string> Checkpoint() => new("--checkpoint") { Description = "A checkpoint.ckpt written by genrec train.", Required = true };
 }

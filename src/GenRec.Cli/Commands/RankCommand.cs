@@ -24,12 +24,13 @@ internal static class RankCommand
         var retrieval = new Option<string?>("--retrieval") { Description = "The retrieval checkpoint (genrec train) for --top-from-retrieval." };
         var sortBy = new Option<string?>("--sort-by") { Description = "Task to order by (default: the first binary task)." };
         var k = new Option<int?>("--k") { Description = "Print only the best K (default: all candidates)." };
+        var skipBad = Options.SkipBadRows();
         var json = Options.Json();
         var device = Options.Device();
         var threads = Options.Threads();
         var cmd = new Command("rank", "Rank candidate items for a user: per-task scores from a ranking checkpoint, candidates from a file or from retrieval (M-FALCON for interleaved models).")
         {
-            ckpt, data, user, candidates, top, retrieval, sortBy, k, device, threads, json,
+            ckpt, data, skipBad, user, candidates, top, retrieval, sortBy, k, device, threads, json,
         };
         cmd.SetAction(r => Cli.Run(() =>
         {
@@ -43,7 +44,7 @@ internal static class RankCommand
             var dev = Cli.Setup(r.GetValue(device)!, r.GetValue(threads));
             var (info, ranker) = Checkpoint.LoadRanker(r.GetValue(ckpt)!, dev);
             using var _ranker = ranker;
-            var dataset = Cli.LoadData(r.GetValue(data)!, asJson);
+            var dataset = Cli.LoadData(r.GetValue(data)!, asJson, r.GetValue(skipBad));
             using var _data = dataset as IDisposable;
             if (dataset.ItemTableSize > info.ItemTableSize)
                 throw new ArgumentException($"{dataset.Name} has more items than the ranking checkpoint's table ({info.ItemTableSize}): it was trained on {info.Dataset}.");

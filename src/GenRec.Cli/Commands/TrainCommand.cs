@@ -15,12 +15,13 @@ internal static class TrainCommand
         var epochs = new Option<int?>("--epochs") { Description = "Override training.epochs." };
         var seed = new Option<int?>("--seed") { Description = "Override training.seed." };
         var set = new Option<string[]>("--set") { Description = "Override any config value: --set model.numLayers=4 (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var skipBad = Options.SkipBadRows();
         var json = Options.Json();
         var device = Options.Device();
         var threads = Options.Threads();
         var cmd = new Command("train", "Train a generative retrieval model (HSTU or SASRec) with sampled softmax, evaluating on the leave-one-out split.")
         {
-            config, data, outDir, resume, epochs, seed, set, device, threads, json,
+            config, data, skipBad, outDir, resume, epochs, seed, set, device, threads, json,
         };
         cmd.SetAction(r => Cli.Run(() =>
         {
@@ -41,7 +42,7 @@ internal static class TrainCommand
             else cfg = ExperimentConfig.Load(r.GetValue(config) ?? throw new ArgumentException("--config is required (or --resume RUN_DIR to continue a run)."), overrides);
             bool asJson = r.GetValue(json);
             var dev = Cli.Setup(r.GetValue(device)!, r.GetValue(threads));
-            var dataset = Cli.LoadData(r.GetValue(data)!, asJson);
+            var dataset = Cli.LoadData(r.GetValue(data)!, asJson, r.GetValue(skipBad));
             var dir = resumeDir ?? r.GetValue(outDir) ?? Path.Combine("runs", $"{cfg.Name}-{dataset.Name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
             var clock = System.Diagnostics.Stopwatch.StartNew();
             using var trainer = new Trainer(cfg, dataset, dev) { RunDirectory = dir };
