@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -31,6 +32,21 @@ public static class ServiceHost
         builder.Services.Configure<JsonOptions>(j => j.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase);
         builder.Services.AddOpenApi();
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        // At most MaxConcurrentRequests at once and as many waiting; beyond that a request is refused at once (503)
+        // rather than queued without bound.
+        builder.Services.AddRateLimiter(r =>
+        {
+            r.GlobalLimiter = System.Threading.RateLimiting.PartitionedRateLimiter.Create<HttpContext, string>(_ =>
+                System.Threading.RateLimiting.RateLimitPartition.GetConcurrencyLimiter("all", _ => new System.Threading.RateLimiting.ConcurrencyLimiterOptions
+                {
+                    PermitLimit = options.MaxConcurrentRequests,
+                    QueueLimit = options.MaxQueuedRequests,
+                    QueueProcessingOrder = System.Threading.RateLimiting.QueueProcessingOrder.OldestFirst,
+                }));
+            r.RejectionStatusCode = StatusCodes.Status503ServiceUnavailable;
+            r.OnRejected = (ctx, cancel) => new ValueTask(ctx.HttpContext.Response.WriteAsJsonAsync(
+                new ErrorBody($"too many concurrent requests: {options.MaxConcurrentRequests} running and {options.MaxQueuedRequests} waiting; retry later."), cancel));
+        });
         var metrics = new ServiceMetrics();
         var state = new EngineSlot(engine);
         var app = builder.Build();
@@ -56,6 +72,7 @@ public static class ServiceHost
                 metrics.Record(endpoint, ctx.Response.StatusCode, clock.Elapsed);
             }
         });
+        app.UseRateLimiter();
         app.MapOpenApi();
         var api = new Endpoints(options, state, store, metrics);
         var page = ReadPage();
@@ -83,6 +100,7 @@ public static class ServiceHost
     private static (int, string)? Refusal(Exception e) => e switch
     {
         ApiException a => (a.Status, a.Message),
+        StoreUnavailableException u => (503, u.Message),
         BadHttpRequestException b when b.StatusCode == StatusCodes.Status413PayloadTooLarge => (413, "request body too large."),
         BadHttpRequestException b => (b.StatusCode, b.InnerException is JsonException j ? $"malformed JSON: {j.Message}" : b.Message),
         JsonException j => (400, $"malformed JSON: {j.Message}"),

@@ -35,4 +35,10 @@ public sealed record ServingOptions
 
     /// <summary>Largest k (and retrieval depth of /v1/recommend).</summary>
     public int MaxK { get; init; } = 1000;
+
+    /// <summary>Requests served at once; more wait (up to <see cref="MaxQueuedRequests"/>), beyond that 503.</summary>
+    public int MaxConcurrentRequests { get; init; } = 64;
+
+    /// <summary>Requests allowed to wait for a slot; beyond that they are refused with 503 at once.</summary>
+    public int MaxQueuedRequests { get; init; } = 256;
 }

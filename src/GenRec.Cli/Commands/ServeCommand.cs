@@ -12,14 +12,16 @@ internal static class ServeCommand
         var data = new Option<string>("--data") { Description = "The prepared folder the models were trained on (genrec prepare).", Required = true };
         var retrieval = new Option<string>("--retrieval") { Description = "Retrieval checkpoint (genrec train).", Required = true };
         var ranking = new Option<string?>("--ranking") { Description = "Ranking checkpoint (genrec rank-train --out); without it /v1/recommend returns the retrieval order." };
-        var store = new Option<string>("--store") { Description = "User history store: sqlite:PATH.", DefaultValueFactory = _ => "sqlite:genrec-events.db" };
+        var store = new Option<string>("--store") { Description = "User history store: sqlite:PATH or redis:HOST:PORT.", DefaultValueFactory = _ => "sqlite:genrec-events.db" };
+        var maxConcurrent = new Option<int>("--max-concurrent") { Description = "Requests served at once; more wait in a queue.", DefaultValueFactory = _ => 64 };
+        var maxQueued = new Option<int>("--max-queued") { Description = "Requests allowed to wait; beyond that 503 at once.", DefaultValueFactory = _ => 256 };
         var urls = new Option<string>("--urls") { Description = "Addresses to listen on (loopback unless you say otherwise).", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
         var index = new Option<string>("--index") { Description = "Item search: exact (SIMD over every item) or hnsw (approximate, for large catalogs).", DefaultValueFactory = _ => "exact" };
         var device = Options.Device();
         var threads = Options.Threads();
         var cmd = new Command("serve", "Serve retrieval and ranking over HTTP: POST /v1/events, /v1/retrieve, /v1/rank, /v1/recommend; GET /healthz, /metrics, /openapi/v1.json.")
         {
-            data, retrieval, ranking, store, urls, index, device, threads,
+            data, retrieval, ranking, store, urls, index, maxConcurrent, maxQueued, device, threads,
         };
         cmd.SetAction(r => Cli.Run(() =>
         {
@@ -33,6 +35,8 @@ internal static class ServeCommand
                 Urls = r.GetValue(urls)!,
                 Index = r.GetValue(index)!,
                 Device = r.GetValue(device)!,
+                MaxConcurrentRequests = r.GetValue(maxConcurrent) is > 0 and var c ? c : throw new ArgumentException("--max-concurrent must be positive."),
+                MaxQueuedRequests = r.GetValue(maxQueued) is >= 0 and var q ? q : throw new ArgumentException("--max-queued must be 0 or more."),
             };
             var clock = System.Diagnostics.Stopwatch.StartNew();
             using var engine = RecommenderEngine.Load(options.Data, options.Retrieval, options.Ranking, dev, options.Index);

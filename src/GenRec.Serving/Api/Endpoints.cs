@@ -126,7 +126,13 @@ internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistor
     public async Task<IResult> ReloadAsync(HttpContext ctx)
     {
         if (!ServiceHost.IsLoopback(ctx)) throw new ApiException(403, "/admin/reload answers only requests from this machine.");
-        var next = await Task.Run(() => RecommenderEngine.Load(options.Data, options.Retrieval, options.Ranking, TorchRuntimeDevice(), options.Index));
+        RecommenderEngine next;
+        // A model that fails to load leaves the current one serving: the swap happens only after a complete load.
+        try { next = await Task.Run(() => RecommenderEngine.Load(options.Data, options.Retrieval, options.Ranking, TorchRuntimeDevice(), options.Index)); }
+        catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException or InvalidOperationException or GenRec.Data.DataLoadException)
+        {
+            return Results.Json(new ErrorBody($"reload failed, still serving {slot.Current.Version}: {e.Message}"), statusCode: 500);
+        }
         slot.Swap(next);
         return Results.Ok(new { reloaded = next.Version });
     }

@@ -6,7 +6,10 @@ namespace GenRec.Serving.Stores;
 /// <summary>
 /// The networked store, for several server processes sharing user histories: one sorted set per user, scored by
 /// timestamp, whose members carry a per-user arrival number (zero-padded, so equal timestamps keep their order)
-/// and the event. An append is one ZADD, so it lands whole or not at all.
+/// and the event. An append is one ZADD, so it lands whole or not at all. While Redis is unreachable every call
+/// fails within about a second with <see cref="StoreUnavailableException"/> (the service answers 503) and the
+/// connection is re-established in the background; an event is acknowledged only after Redis accepted it (run Redis
+/// with <c>appendonly yes</c> and <c>appendfsync always</c> so that acknowledged events survive a Redis crash).
 /// </summary>
 public sealed class RedisHistoryStore : IHistoryStore
 {
@@ -28,9 +31,17 @@ public sealed class RedisHistoryStore : IHistoryStore
         var options = ConfigurationOptions.Parse(configuration);
         options.AbortOnConnectFail = true;
         options.ConnectTimeout = 5000;
+        // Fail fast while Redis is away (the client retries, not this process), and reconnect on our own.
+        options.SyncTimeout = 1000;
+        options.AsyncTimeout = 1000;
+        options.ConnectRetry = 1;
+        options.ReconnectRetryPolicy = new LinearRetry(250);
+        options.BacklogPolicy = BacklogPolicy.FailFast;
         try
         {
             var redis = await ConnectionMultiplexer.ConnectAsync(options);
+            // Only the first connection must succeed; after it, outages are survived by reconnecting.
+            redis.GetDatabase();
             return new RedisHistoryStore(redis, string.Join(",", options.EndPoints.Select(e => e.ToString())));
         }
         catch (RedisConnectionException e)
@@ -44,7 +55,25 @@ public sealed class RedisHistoryStore : IHistoryStore
     private static RedisKey Counter(string user) => "genrec:seq:" + user;
 
     /// <inheritdoc />
-    public async Task AppendAsync(string user, IReadOnlyList<StoredEvent> events, CancellationToken cancel = default)
+    public Task AppendAsync(string user, IReadOnlyList<StoredEvent> events, CancellationToken cancel = default) =>
+        Guard(() => AppendCoreAsync(user, events));
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<StoredEvent>> ReadAsync(string user, int max, CancellationToken cancel = default) =>
+        Guard(() => ReadCoreAsync(user, max));
+
+    private async Task Guard(Func<Task> call) => await Guard(async () => { await call(); return true; });
+
+    private async Task<T> Guard<T>(Func<Task<T>> call)
+    {
+        try { return await call(); }
+        catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException or TimeoutException or ObjectDisposedException)
+        {
+            throw new StoreUnavailableException($"history store {Describe} is unavailable ({e.GetType().Name}: {e.Message.Split('\n')[0]}); retry later.", e);
+        }
+    }
+
+    private async Task AppendCoreAsync(string user, IReadOnlyList<StoredEvent> events)
     {
         if (events.Count == 0) return;
         var db = _redis.GetDatabase();
@@ -62,8 +91,7 @@ public sealed class RedisHistoryStore : IHistoryStore
         await db.SortedSetAddAsync(Key(user), entries);
     }
 
-    /// <inheritdoc />
-    public async Task<IReadOnlyList<StoredEvent>> ReadAsync(string user, int max, CancellationToken cancel = default)
+    private async Task<IReadOnlyList<StoredEvent>> ReadCoreAsync(string user, int max)
     {
         var db = _redis.GetDatabase();
         var entries = await db.SortedSetRangeByRankWithScoresAsync(Key(user), -max, -1, Order.Ascending);
@@ -100,7 +128,7 @@ public sealed class RedisHistoryStore : IHistoryStore
             await _redis.GetDatabase().PingAsync();
             return true;
         }
-        catch (RedisException)
+        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
         {
             return false;
         }

@@ -10,21 +10,44 @@ namespace GenRec.Tests.Serving;
 /// </summary>
 public sealed class RedisServer : IDisposable
 {
-    private readonly Process _process;
+    private Process _process;
+    private readonly string? _dataDir;
 
     public static string? Executable =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, "redis-server")).FirstOrDefault(File.Exists);
 
     public static bool Required => Environment.GetEnvironmentVariable("GENREC_REQUIRE_REDIS") == "1";
 
-    public RedisServer()
+    /// <summary>Starts a server; with <paramref name="durableDir"/> it keeps an append-only file there, fsynced on every write.</summary>
+    public RedisServer(string? durableDir = null)
     {
-        var exe = Executable ?? throw new InvalidOperationException("redis-server is not installed (apt-get install redis-server); .ci/run installs it.");
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         Port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
-        _process = Process.Start(new ProcessStartInfo(exe, $"--port {Port} --bind 127.0.0.1 --save \"\" --appendonly no")
+        _dataDir = durableDir;
+        _process = Launch();
+    }
+
+    /// <summary>Kills the server (SIGKILL): what it acknowledged is on disk only if it is durable.</summary>
+    public void Kill()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit(5000);
+    }
+
+    /// <summary>Starts the server again on the same port (and data folder).</summary>
+    public void Restart()
+    {
+        _process.Dispose();
+        _process = Launch();
+    }
+
+    private Process Launch()
+    {
+        var exe = Executable ?? throw new InvalidOperationException("redis-server is not installed (apt-get install redis-server); .ci/run installs it.");
+        string persistence = _dataDir is null ? "--save \"\" --appendonly no" : $"--save \"\" --appendonly yes --appendfsync always --dir {_dataDir}";
+        var process = Process.Start(new ProcessStartInfo(exe, $"--port {Port} --bind 127.0.0.1 {persistence}")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -32,7 +55,7 @@ public sealed class RedisServer : IDisposable
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (true)
         {
-            try { using var c = new TcpClient(); c.Connect(IPAddress.Loopback, Port); return; }
+            try { using var c = new TcpClient(); c.Connect(IPAddress.Loopback, Port); return process; }
             catch (SocketException) when (DateTime.UtcNow < deadline) { Thread.Sleep(50); }
         }
     }
