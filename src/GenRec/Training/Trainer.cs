@@ -350,7 +350,7 @@ public sealed class Trainer : IDisposable
         var times = chunk.Select(c => c.Timestamps).ToList();
         var kinds = chunk.Select(c => c.Kinds).ToList();
         var actions = chunk.Select(c => c.Actions).ToList();
-        using var batch = t.PackSequences
+        using var batch = t.PackSequences && !t.BucketByLength
             ? SequenceBatch.CreatePacked(items, times, SequencePacking.FirstFitDecreasing(items.Select(i => i.Length).ToList(), items.Max(i => i.Length)), _device, kinds, actions)
             : SequenceBatch.Create(items, times, null, _device, kinds, actions);
         tokens = batch.Lengths.Sum();
