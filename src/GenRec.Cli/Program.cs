@@ -11,6 +11,7 @@ var root = new RootCommand("GenRec: generative recommenders with the HSTU encode
     DemoCommand.Create(),
     PrepareCommand.Create(),
     GenerateLogCommand.Create(),
+    GenerateRatingsCommand.Create(),
     BenchCommand.Create(),
     RankTrainCommand.Create(),
     RankCommand.Create(),
