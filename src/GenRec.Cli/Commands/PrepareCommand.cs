@@ -1,4 +1,5 @@
 using System.CommandLine;
+using GenRec.Data;
 using GenRec.Data.Features;
 using Spectre.Console;
 
@@ -13,10 +14,11 @@ internal static class PrepareCommand
         var data = new Option<string>("--data") { Description = "Folder the schema's file paths are relative to.", Required = true };
         var outDir = new Option<string>("--out") { Description = "Prepared folder to write (replaced if it is an older prepared folder).", Required = true };
         var name = new Option<string?>("--name") { Description = "Dataset name for reports (default: the schema's name), for example ML-1M-U3K." };
+        var skipBad = Options.SkipBadRows();
         var json = Options.Json();
         var cmd = new Command("prepare", "Build per-user token sequences (items, actions, contextual and auxiliary feature tokens, masks) from CSV/Parquet sources described by a schema.")
         {
-            schema, data, outDir, name, json,
+            schema, data, outDir, name, skipBad, json,
         };
         cmd.SetAction(r => Cli.Run(() =>
         {
@@ -30,14 +32,14 @@ internal static class PrepareCommand
             using var cancel = new CancellationTokenSource();
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
             Console.CancelKeyPress += onCancel;
-            try { return Build(s, dir, outPath, asJson, cancel.Token); }
+            try { return Build(s, dir, outPath, asJson, new BadRows(r.GetValue(skipBad)), cancel.Token); }
             catch (OperationCanceledException) { Console.Error.WriteLine("genrec: prepare cancelled; nothing was written."); return 130; }
             finally { Console.CancelKeyPress -= onCancel; }
         }));
         return cmd;
     }
 
-    private static int Build(FeatureSchema s, string dir, string outPath, bool asJson, CancellationToken token)
+    private static int Build(FeatureSchema s, string dir, string outPath, bool asJson, BadRows bad, CancellationToken token)
     {
         PrepareSummary summary;
         if (!asJson && Cli.Err.Profile.Capabilities.Interactive)
@@ -50,6 +52,7 @@ internal static class PrepareCommand
                     ProgressTask? task = null;
                     var builder = new SequenceBuilder(s, dir)
                     {
+                        BadRows = bad,
                         Progress = new Reporter(p =>
                         {
                             if (task is null || task.Description != p.Phase) { task?.StopTask(); task = ctx.AddTask(p.Phase, maxValue: Math.Max(1, p.Total)); }
@@ -64,9 +67,15 @@ internal static class PrepareCommand
             string last = "";
             var builder = new SequenceBuilder(s, dir)
             {
+                BadRows = bad,
                 Progress = new Reporter(p => { if (p.Phase != last) { last = p.Phase; Cli.Note(p.Phase + " …"); } }),
             };
             summary = builder.Build(outPath, token);
+        }
+        if (bad.Count > 0)
+        {
+            Cli.Note($"skipped {bad.Count:N0} bad row(s) (--skip-bad-rows):");
+            foreach (var line in bad.Summary()) Cli.Note("  " + line);
         }
         if (asJson) { Cli.PrintJson(summary); return 0; }
         Print(summary, outPath);

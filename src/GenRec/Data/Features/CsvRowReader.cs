@@ -16,12 +16,16 @@ internal sealed class CsvRowReader : RowReader
 
     public CsvRowReader(string path, SourceSchema source) : base(path, source)
     {
-        _reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 20);
+        // Strict UTF-8: bytes that are not UTF-8 stop the read with the line, never become U+FFFD silently.
+        _reader = new StreamReader(path, new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 20);
         _delimiter = source.Delimiter;
         _map = new int[source.Columns.Count];
         if (source.Header)
         {
-            var header = _reader.ReadLine() ?? throw new DataLoadException(path, 1, "the file is empty; expected a header line.");
+            string? first;
+            try { first = _reader.ReadLine(); }
+            catch (DecoderFallbackException) { throw NotUtf8(); }
+            var header = first ?? throw new DataLoadException(path, 1, "the file is empty; expected a header line.");
             Line = 1;
             _line = header;
             Split();
@@ -49,7 +53,9 @@ internal sealed class CsvRowReader : RowReader
     {
         while (true)
         {
-            var line = _reader.ReadLine();
+            string? line;
+            try { line = _reader.ReadLine(); }
+            catch (DecoderFallbackException) { throw NotUtf8(); }
             if (line is null) return false;
             Line++;
             if (line.Length == 0 || (line.Length == 1 && line[0] == '\r')) continue; // blank lines carry no data
@@ -61,6 +67,10 @@ internal sealed class CsvRowReader : RowReader
             return true;
         }
     }
+
+    // The reader decodes ahead in large blocks, so the failing line is found by scanning the bytes.
+    private DataLoadException NotUtf8() =>
+        new(Path, Utf8Lines.FirstInvalidLine(Path), "is not valid UTF-8; expected UTF-8 text (save the file as UTF-8).");
 
     public override ReadOnlySpan<char> Field(int column)
     {

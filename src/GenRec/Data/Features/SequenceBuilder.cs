@@ -76,6 +76,12 @@ public sealed class SequenceBuilder
     /// <summary>Receives progress reports.</summary>
     public IProgress<BuildProgress>? Progress { get; init; }
 
+    /// <summary>
+    /// What to do with malformed rows (wrong field count, empty user or item id, a timestamp that is not an integer):
+    /// by default the build stops at the first with file and line; a skipping policy drops and counts them.
+    /// </summary>
+    public BadRows BadRows { get; init; } = new();
+
     /// <summary>Input bytes per on-disk partition (bounds the memory of the sort); 128 MiB by default.</summary>
     public long PartitionBytes { get; init; } = 128L << 20;
 
@@ -233,20 +239,24 @@ public sealed class SequenceBuilder
         bool hasItemFeatures = cols.Any(c => c.ParsedRole == ColumnRole.ItemFeature);
         var joined = new StringBuilder();
         var phase = $"read {src.File}";
-        while (r.Next())
+        while (NextRow(r))
         {
             if ((++_rows & 0xFFFF) == 0) { cancel.ThrowIfCancellationRequested(); Progress?.Report(new(phase, r.Position, r.Length)); }
+            // Everything a row can be refused for is checked before it changes any state.
             var userKey = r.Field(userCol);
-            if (userKey.IsEmpty) throw r.Error(userCol, "empty user id.");
-            int user = UserIndex(userKey);
+            if (userKey.IsEmpty) { BadRows.Report("malformed row", r.Error(userCol, "empty user id.")); continue; }
             long ts = long.MinValue;
             if (timeCol >= 0 && !long.TryParse(r.Field(timeCol), NumberStyles.Integer, CultureInfo.InvariantCulture, out ts))
-                throw r.Error(timeCol, $"'{r.Field(timeCol)}' is not a timestamp; expected integer seconds since the Unix epoch.");
+            {
+                BadRows.Report("malformed row", r.Error(timeCol, $"'{r.Field(timeCol)}' is not a timestamp; expected integer seconds since the Unix epoch."));
+                continue;
+            }
+            if (itemCol >= 0 && r.Field(itemCol).IsEmpty) { BadRows.Report("malformed row", r.Error(itemCol, "empty item id.")); continue; }
+            int user = UserIndex(userKey);
             var part = parts[(int)((uint)user % (uint)parts.Length)];
             if (itemCol >= 0)
             {
                 var itemKey = r.Field(itemCol);
-                if (itemKey.IsEmpty) throw r.Error(itemCol, "empty item id.");
                 int item = ItemIndex(itemKey);
                 ushort action = 0;
                 var feedback = Feedback.Neutral;
@@ -279,6 +289,16 @@ public sealed class SequenceBuilder
             }
         }
         Progress?.Report(new(phase, r.Length, r.Length));
+    }
+
+    /// <summary>The next row, skipping (and counting) rows with the wrong number of fields when the policy allows.</summary>
+    private bool NextRow(RowReader r)
+    {
+        while (true)
+        {
+            try { return r.Next(); }
+            catch (DataLoadException e) when (BadRows.Skip && !e.Problem.Contains("UTF-8")) { BadRows.Report("malformed row", e); }
+        }
     }
 
     /// <summary>Negative if any action column says negative, else positive if any says positive, else neutral.</summary>
