@@ -31,8 +31,12 @@ public sealed class HstuEncoder : SequenceEncoder
     private Tensor BiasIndex(SequenceBatch batch)
     {
         var (ts, qts, seg) = batch.Host;
-        var index = RelativeAttentionBias.BuildIndex(ts, qts, seg, batch.Count, batch.Width, Config.PaddedLength, Config.TimeBuckets);
-        return tensor(index, [batch.Count, batch.Width, batch.Width], device: batch.Ids.device);
+        // Written straight into a CPU tensor's memory: torch.tensor(array) would copy B·L·L values twice.
+        var index = empty([batch.Count, batch.Width, batch.Width], dtype: ScalarType.Int32);
+        RelativeAttentionBias.BuildIndex(ts, qts, seg, batch.Count, batch.Width, Config.PaddedLength, Config.TimeBuckets,
+            System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(index.bytes));
+        if (batch.Ids.device.type == DeviceType.CPU) return index;
+        using (index) return index.to(batch.Ids.device);
     }
 
     /// <inheritdoc />

@@ -80,28 +80,43 @@ public sealed class RelativeAttentionBias : nn.Module<Tensor, Tensor>
     /// </summary>
     public static int[] BuildIndex(long[] timestamps, long[] queryTimestamps, long[]? segments, int b, int l, int paddedLength, int maxBucket)
     {
+        var index = new int[b * l * l];
+        BuildIndex(timestamps, queryTimestamps, segments, b, l, paddedLength, maxBucket, index);
+        return index;
+    }
+
+    /// <summary>
+    /// <see cref="BuildIndex(long[], long[], long[], int, int, int, int)"/> written into <paramref name="destination"/>
+    /// (B·L·L values) — for example straight into a CPU tensor's memory, with no managed copy.
+    /// </summary>
+    public static unsafe void BuildIndex(long[] timestamps, long[] queryTimestamps, long[]? segments, int b, int l, int paddedLength, int maxBucket, Span<int> destination)
+    {
         if (l > paddedLength) throw new ArgumentException($"sequence of length {l} is longer than the model's padded length N = {paddedLength}.");
         if (timestamps.Length != b * l || queryTimestamps.Length != b * l || (segments is not null && segments.Length != b * l))
             throw new ArgumentException($"expected {b} × {l} timestamps, query timestamps and segments.");
+        if (destination.Length != b * l * l) throw new ArgumentException($"the destination holds {destination.Length} values; expected {b} × {l} × {l}.", nameof(destination));
         int width = maxBucket + 1, blocked = (2 * paddedLength - 1) * width;
-        var index = new int[b * l * l];
-        Parallel.For(0, b, r =>
+        fixed (int* start = destination)
         {
-            int row = r * l;
-            for (int i = 0; i < l; i++)
+            // Rows are independent; a pointer (not the span) can cross into the parallel loop.
+            var basePtr = (IntPtr)start;
+            Parallel.For(0, b, r =>
             {
-                var span = index.AsSpan((row + i) * l, l);
-                int from = 0;
-                if (segments is not null)
-                    while (segments[row + from] != segments[row + i]) from++;
-                span[..from].Fill(blocked);
-                if (i + 1 < l) span[(i + 1)..].Fill(blocked);
-                long q = queryTimestamps[row + i];
-                for (int j = from; j <= i; j++)
-                    span[j] = (j - i + paddedLength - 1) * width + (int)TimeBuckets.Bucket(q - timestamps[row + j], maxBucket);
-            }
-        });
-        return index;
+                int row = r * l;
+                for (int i = 0; i < l; i++)
+                {
+                    var span = new Span<int>((int*)basePtr + (long)(row + i) * l, l);
+                    int from = 0;
+                    if (segments is not null)
+                        while (segments[row + from] != segments[row + i]) from++;
+                    span[..from].Fill(blocked);
+                    if (i + 1 < l) span[(i + 1)..].Fill(blocked);
+                    long q = queryTimestamps[row + i];
+                    for (int j = from; j <= i; j++)
+                        span[j] = (j - i + paddedLength - 1) * width + (int)TimeBuckets.Bucket(q - timestamps[row + j], maxBucket);
+                }
+            });
+        }
     }
 
     /// <summary>
