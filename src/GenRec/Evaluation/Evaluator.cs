@@ -11,10 +11,22 @@ namespace GenRec.Evaluation;
 /// </summary>
 public static class Evaluator
 {
+    /// <summary>Largest [batch, L, L] attention tensor evaluation builds, in elements (256 MiB of float32).</summary>
+    public const long AttentionBudget = 64L << 20;
+
+    /// <summary>
+    /// Users per evaluation batch: <paramref name="batchSize"/>, lowered so that one [batch, L, L] attention tensor
+    /// stays within <see cref="AttentionBudget"/> for histories of <paramref name="longest"/> tokens (at length 2,048,
+    /// 256 users would need 4 GiB per tensor).
+    /// </summary>
+    public static int BatchFor(int batchSize, int longest) =>
+        (int)Math.Clamp(AttentionBudget / Math.Max(1L, (long)longest * longest), 1, Math.Max(1, batchSize));
+
     /// <summary>1-based rank of the target for every example.</summary>
     public static long[] Ranks(SequenceEncoder model, IReadOnlyList<EvalExample> examples, long[] corpus, Device device, int batchSize = 256)
     {
         var ranks = new long[examples.Count];
+        if (examples.Count > 0) batchSize = BatchFor(batchSize, examples.Max(e => e.History.Length));
         bool wasTraining = model.training;
         model.eval();
         try

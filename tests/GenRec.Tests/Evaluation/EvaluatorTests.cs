@@ -36,4 +36,12 @@ public class EvaluatorTests
         Assert.Equal(0.5, PopularityBaseline.Evaluate([new EvalExample(9, [5], [1], 3, 2)], corpus, counts).Mrr, 12);
         Assert.Equal(1.0, PopularityBaseline.Evaluate([new EvalExample(9, [2], [1], 3, 2)], corpus, counts).Mrr, 12);
     }
+
+    [Theory]
+    [InlineData(256, 200, 256)]
+    [InlineData(256, 2048, 16)]
+    [InlineData(256, 8192, 1)]
+    [InlineData(0, 10, 1)]
+    public void EvaluationBatchesShrinkForLongHistories(int asked, int longest, int expected) =>
+        Assert.Equal(expected, Evaluator.BatchFor(asked, longest));
 }
