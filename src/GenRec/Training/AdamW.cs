@@ -71,6 +71,20 @@ public sealed class AdamW : IDisposable
     /// </summary>
     public int FirstNonFiniteGradient()
     {
+        // One synchronisation per step: any NaN or ±∞ makes the sum of all gradient sums non-finite. Only then is
+        // each parameter looked at, to name it.
+        using (var scope = NewDisposeScope())
+        {
+            Tensor? total = null;
+            foreach (var p in _params)
+            {
+                using var g = p.grad;
+                if (g is null) continue;
+                var sum = g.sum();
+                total = total is null ? sum : total.Plus(sum);
+            }
+            if (total is null || double.IsFinite(total.item<float>())) return -1;
+        }
         for (int i = 0; i < _params.Length; i++)
         {
             using var g = _params[i].grad;

@@ -120,6 +120,19 @@ public class ResumeTests
     }
 
     [Fact]
+    public void NonFiniteGradientWithAFiniteLossStopsNamingTheParameter()
+    {
+        using var t = new Trainer(Config(), Data, CPU);
+        var p = t.Model.parameters().First();
+        int steps = 0;
+        // Finite value (0 · √0 = 0), NaN gradient (0 · ∞).
+        t.LossFault = loss => ++steps == 5 ? loss.Plus(p.Minus(p).sum().sqrt().mul(0.0)) : loss;
+        var e = Assert.Throws<TrainingDivergedException>(() => t.Run());
+        Assert.Contains("epoch 1, step 5", e.Message);
+        Assert.Contains("gradient of parameter #0", e.Message);
+    }
+
+    [Fact]
     public void SigkillAtRandomMomentsThenResumeGivesTheSameWeights()
     {
         using var dir = new TempDir();
