@@ -30,7 +30,7 @@ internal static class BenchAttentionCommand
         };
         cmd.SetAction(r => Cli.Run(() =>
         {
-            var ls = r.GetValue(lengths)!.Split(',').Select(v => int.TryParse(v, out int x) && x > 0 ? x : throw new ArgumentException($"--lengths: '{v}' is not a positive number.")).ToArray();
+            var ls = Options.IntList(r.GetValue(lengths)!, "--lengths");
             int d = r.GetValue(dim), h = r.GetValue(heads), reps = r.GetValue(repeats), perBatch = r.GetValue(tokens);
             if (d < 1 || h < 1 || d % h != 0 || reps < 1 || perBatch < 1) throw new ArgumentException("--dim must be a positive multiple of --heads; --repeats and --tokens positive.");
             bool asJson = r.GetValue(json);

@@ -35,8 +35,8 @@ internal static class BenchInferCommand
         {
             int n = r.GetValue(history), topK = r.GetValue(k), reqs = r.GetValue(requests), b = r.GetValue(microBatch);
             if (n < 1 || topK < 1 || reqs < 1 || b < 1) throw new ArgumentException("--history, --k, --requests and --micro-batch must be positive.");
-            var sizes = ParseList(r.GetValue(corpora)!, "--corpus");
-            var counts = string.IsNullOrWhiteSpace(r.GetValue(candidates)) ? [] : ParseList(r.GetValue(candidates)!, "--candidates");
+            var sizes = Options.IntList(r.GetValue(corpora)!, "--corpus");
+            var counts = string.IsNullOrWhiteSpace(r.GetValue(candidates)) ? [] : Options.IntList(r.GetValue(candidates)!, "--candidates");
             if (sizes.Any(s => s <= topK)) throw new ArgumentException($"--corpus sizes must exceed --k ({topK}).");
             var dev = Cli.Setup(r.GetValue(device)!, r.GetValue(threads));
             var rng = new Random(r.GetValue(seed));
@@ -134,15 +134,5 @@ internal static class BenchInferCommand
         long t = 1_000_000_000;
         for (int i = 0; i < n; i++) { ids[i] = 1 + rng.Next(items); times[i] = t += rng.Next(60, 86_400); }
         return (ids, times);
-    }
-
-    private static int[] ParseList(string text, string option)
-    {
-        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var values = new int[parts.Length];
-        for (int i = 0; i < parts.Length; i++)
-            if (!int.TryParse(parts[i], out values[i]) || values[i] < 1) throw new ArgumentException($"{option}: '{parts[i]}' is not a positive integer.");
-        if (values.Length == 0) throw new ArgumentException($"{option}: no values given.");
-        return values;
     }
 }

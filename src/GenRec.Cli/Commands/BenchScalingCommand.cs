@@ -45,8 +45,8 @@ internal static class BenchScalingCommand
                 Cli.PrintJson(Measure(len, items, perStep, n, w, overrides));
                 return 0;
             }
-            var ls = ParseList(r.GetValue(lengths)!, "--lengths");
-            var vs = ParseList(r.GetValue(catalogs)!, "--items");
+            var ls = Options.IntList(r.GetValue(lengths)!, "--lengths", min: 2);
+            var vs = Options.IntList(r.GetValue(catalogs)!, "--items", min: 2);
             var points = ls.Select(l => (Length: l, Items: vs.Min())).Concat(vs.Where(v => v != vs.Min()).Select(v => (Length: ls.Min(), Items: v))).ToList();
             var rows = new List<Point>();
             foreach (var (l, v) in points)
@@ -139,15 +139,5 @@ internal static class BenchScalingCommand
         var tmp = path + ".tmp.png";
         multi.SavePng(tmp, 1000, 900);
         File.Move(tmp, path, overwrite: true);
-    }
-
-    private static int[] ParseList(string text, string option)
-    {
-        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var values = new int[parts.Length];
-        for (int i = 0; i < parts.Length; i++)
-            if (!int.TryParse(parts[i], out values[i]) || values[i] < 2) throw new ArgumentException($"{option}: '{parts[i]}' is not an integer ≥ 2.");
-        if (values.Length == 0) throw new ArgumentException($"{option}: no values given.");
-        return values;
     }
 }

@@ -27,7 +27,7 @@ internal static partial class BenchServeCommand
             url, users, endpoint, concurrency, duration, k, retrieve, json,
         };
         cmd.SetAction(r => Cli.Run(() => RunAsync(r.GetValue(url)!, ParseUsers(r.GetValue(users)!), r.GetValue(endpoint)!,
-            r.GetValue(concurrency)!.Split(',').Select(c => int.TryParse(c, out int v) && v > 0 ? v : throw new ArgumentException($"--concurrency: '{c}' is not a positive number.")).ToArray(),
+            Options.IntList(r.GetValue(concurrency)!, "--concurrency"),
             r.GetValue(duration), r.GetValue(k), r.GetValue(retrieve), r.GetValue(json)).GetAwaiter().GetResult()));
         return cmd;
     }
