@@ -1,6 +1,7 @@
 using GenRec.Data;
 using GenRec.Data.Features;
 using GenRec.Evaluation;
+using GenRec.Inference;
 using GenRec.Model;
 using GenRec.Serving.Search;
 using GenRec.Serving.Stores;
@@ -18,6 +19,8 @@ public sealed class RecommenderEngine : IDisposable
 {
     private readonly object _gate = new();
     private readonly SequenceEncoder _retrieval;
+    private readonly HstuInference? _lean;
+    private readonly float[] _user;
     private readonly Ranker? _ranker;
     private readonly Device _device;
     private readonly long[] _popular;
@@ -32,6 +35,11 @@ public sealed class RecommenderEngine : IDisposable
         _ranker = ranker;
         _device = device;
         Version = version;
+        // Plain-item HSTU histories are encoded by the lean managed path (no tensors, nothing allocated per request);
+        // models with a feature space go through the encoder.
+        if (retrieval is HstuEncoder hstu && retrieval.Features.TokenKinds.Count == 0 && retrieval.Features.ItemFeatures.Count == 0 && retrieval.Features.Actions.Count == 0)
+            _lean = new HstuInference(hstu);
+        _user = new float[retrieval.Config.EmbeddingDim];
         using (no_grad())
         {
             using var ids = tensor(data.Corpus, device: device);
@@ -128,14 +136,22 @@ public sealed class RecommenderEngine : IDisposable
         if (history.Tokens is not { } h)
             return _popular.Where(i => exclude is null || !exclude.Contains(i)).Take(k).Select(i => (i, 0f)).ToArray();
         float[] user;
-        lock (_gate)
-        {
-            using var _ = no_grad();
-            using var scope = NewDisposeScope();
-            using var batch = SequenceBatch.Create([h.History], [h.HistoryTimestamps], [h.TargetTimestamp], _device, [h.HistoryKinds], [h.HistoryActions]);
-            user = Evaluator.LastPosition(_retrieval.forward(batch), batch.Lengths).cpu().data<float>().ToArray();
-        }
+        lock (_gate) user = EncodeUser(h);
         return Index.Search(user, k, exclude);
+    }
+
+    /// <summary>The user embedding for a tokenised history: the lean managed path for plain-item HSTU models, the encoder otherwise. Caller holds the gate.</summary>
+    private float[] EncodeUser(EvalExample h)
+    {
+        if (_lean is not null && h.HistoryKinds is null)
+        {
+            _lean.Encode(h.History, h.HistoryTimestamps, h.TargetTimestamp, _user);
+            return (float[])_user.Clone();
+        }
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        using var batch = SequenceBatch.Create([h.History], [h.HistoryTimestamps], [h.TargetTimestamp], _device, [h.HistoryKinds], [h.HistoryActions]);
+        return Evaluator.LastPosition(_retrieval.forward(batch), batch.Lengths).cpu().data<float>().ToArray();
     }
 
     /// <summary>Per-task scores [m][T] (probabilities for binary tasks, predictions for regression) of candidates for a user; null for a cold start (no history to read).</summary>

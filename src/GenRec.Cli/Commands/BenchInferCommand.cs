@@ -80,10 +80,41 @@ internal static class BenchInferCommand
                 }
                 total.Sort(); encode.Sort();
                 double p50 = total[total.Count / 2], p99 = total[(int)(total.Count * 0.99)], e50 = encode[encode.Count / 2];
-                var row = new { corpus = size, p50Ms = p50 * 1000, p99Ms = p99 * 1000, encodeP50Ms = e50 * 1000, searchP50Ms = (p50 - e50) * 1000, itemsPerSecond = size / p50, requestsPerSecond = 1 / p50, managedBytesPerRequest = managed / reqs };
-                retrieval.Add(row);
-                if (!r.GetValue(json))
-                    Console.WriteLine($"corpus {size,9:N0}: p50 {row.p50Ms,7:F2} ms  p99 {row.p99Ms,7:F2} ms  (encode {row.encodeP50Ms:F2} ms, score + top-{topK} {row.searchP50Ms:F2} ms)  {row.itemsPerSecond,13:N0} items/s  {row.managedBytesPerRequest:N0} managed bytes/request");
+
+                // The lean path: the same model and corpus in managed code, caller-owned result buffers.
+                var lean = new HstuInference(model, Enumerable.Range(1, size).Select(i => (long)i).ToArray());
+                var leanIds = new long[topK];
+                var leanScores = new float[topK];
+                var leanUser = new float[cfg.EmbeddingDim];
+                var leanTotal = new List<double>(reqs);
+                var leanEncode = new List<double>(reqs);
+                long leanManaged = 0;
+                for (int i = 0; i < reqs + 10; i++)
+                {
+                    var (items, times) = History(rng, n, size);
+                    var clock = Stopwatch.StartNew();
+                    lean.Encode(items, times, times[^1] + 60, leanUser);
+                    double encoded = clock.Elapsed.TotalSeconds;
+                    long before = GC.GetAllocatedBytesForCurrentThread();
+                    clock.Restart();
+                    int got = lean.Recommend(items, times, times[^1] + 60, leanIds, leanScores);
+                    double secs = clock.Elapsed.TotalSeconds;
+                    long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+                    if (got != topK) throw new InvalidOperationException("the lean path returned the wrong number of items.");
+                    if (i < 10) continue;
+                    leanManaged += allocated;
+                    leanTotal.Add(secs);
+                    leanEncode.Add(encoded);
+                }
+                leanTotal.Sort(); leanEncode.Sort();
+                double l50 = leanTotal[leanTotal.Count / 2], l99 = leanTotal[(int)(leanTotal.Count * 0.99)], le50 = leanEncode[leanEncode.Count / 2];
+                foreach (var (path, m50, m99, enc, bytes) in new[] { ("libtorch", p50, p99, e50, managed / reqs), ("lean", l50, l99, le50, leanManaged / reqs) })
+                {
+                    var row = new { corpus = size, path, p50Ms = m50 * 1000, p99Ms = m99 * 1000, encodeP50Ms = enc * 1000, searchP50Ms = (m50 - enc) * 1000, itemsPerSecond = size / m50, requestsPerSecond = 1 / m50, managedBytesPerRequest = bytes };
+                    retrieval.Add(row);
+                    if (!r.GetValue(json))
+                        Console.WriteLine($"corpus {size,9:N0} {path,-8}: p50 {row.p50Ms,7:F2} ms  p99 {row.p99Ms,7:F2} ms  (encode {row.encodeP50Ms:F2} ms, score + top-{topK} {row.searchP50Ms:F2} ms)  {row.itemsPerSecond,13:N0} items/s  {row.managedBytesPerRequest:N0} managed bytes/request");
+                }
             }
 
             var falconRows = new List<object>();

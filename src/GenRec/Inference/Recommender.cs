@@ -41,13 +41,15 @@ public sealed class Recommender : IDisposable
     private List<(long Item, float Score)> TopK(SequenceBatch batch, HashSet<long> seen, int k)
     {
         var user = Evaluation.Evaluator.LastPosition(_model.forward(batch), batch.Lengths);
-        var scores = user.matmul(_items.t()).squeeze(0).cpu().data<float>().ToArray();
-        return Enumerable.Range(0, _corpus.Length)
-            .Where(c => !seen.Contains(_corpus[c]))
-            .OrderByDescending(c => scores[c])
-            .Take(k)
-            .Select(c => (_corpus[c], scores[c]))
-            .ToList();
+        using var scores = user.matmul(_items.t()).squeeze(0);
+        // The best k + |seen| always hold the best k unseen items: no sort of the whole corpus.
+        var (values, indices) = scores.topk((int)Math.Min(_corpus.Length, (long)k + seen.Count));
+        var best = values.cpu().data<float>().ToArray();
+        var rows = indices.cpu().data<long>().ToArray();
+        var result = new List<(long Item, float Score)>(k);
+        for (int i = 0; i < rows.Length && result.Count < k; i++)
+            if (!seen.Contains(_corpus[rows[i]])) result.Add((_corpus[rows[i]], best[i]));
+        return result;
     }
 
     /// <summary>Top-<paramref name="k"/> (item, cosine score) for a history, best first. The query time defaults to the last event's.</summary>

@@ -16,7 +16,7 @@ public sealed class HstuLayer : nn.Module<Tensor, Tensor, Tensor, Tensor>
     private readonly double _attnDropout;
     private readonly Parameter _uvqk;
     private readonly Linear _o;
-    private readonly Dropout _dropout;
+    private readonly FastDropout _dropout;
 
     /// <summary>Creates a layer of width <paramref name="dim"/> with <paramref name="heads"/> heads.</summary>
     public HstuLayer(int dim, int heads, int qkDim, int vDim, int paddedLength, double dropout, double attentionDropout)
@@ -25,7 +25,7 @@ public sealed class HstuLayer : nn.Module<Tensor, Tensor, Tensor, Tensor>
         _heads = heads; _qk = qkDim; _v = vDim; _n = paddedLength; _attnDropout = attentionDropout;
         _uvqk = new Parameter(empty(dim, 2 * heads * vDim + 2 * heads * qkDim));
         _o = nn.Linear(heads * vDim, dim);
-        _dropout = nn.Dropout(dropout);
+        _dropout = new FastDropout(dropout);
         using (no_grad())
         {
             nn.init.normal_(_uvqk, 0, 0.02);
@@ -56,7 +56,7 @@ public sealed class HstuLayer : nn.Module<Tensor, Tensor, Tensor, Tensor>
         long b = x.shape[0], l = x.shape[1];
         var (u, v, q, k) = Project(x);
         var attn = PointwiseAttentionWeights(q, k, rab.unsqueeze(1), _n, allowed is { } a && a.dim() == 3 ? a.unsqueeze(1) : allowed);
-        if (_attnDropout > 0) attn = nn.functional.dropout(attn, _attnDropout, training);
+        if (_attnDropout > 0) attn = FastDropout.Apply(attn, _attnDropout, training);
         var o = attn.matmul(v);
         var y = Combine(x, u, o) * valid;
         keys = k.MoveToOuterDisposeScope();
@@ -81,7 +81,7 @@ public sealed class HstuLayer : nn.Module<Tensor, Tensor, Tensor, Tensor>
             ? q.squeeze(1).baddbmm(k.squeeze(1).transpose(1, 2), maskedRab).unsqueeze(1)
             : q.matmul(k.transpose(-2, -1)).Plus(maskedRab.unsqueeze(1));
         var attn = nn.functional.silu(scores);
-        if (_attnDropout > 0) attn = nn.functional.dropout(attn, _attnDropout, training);
+        if (_attnDropout > 0) attn = FastDropout.Apply(attn, _attnDropout, training);
         var o = attn.matmul(v).div(Scalars.Of((double)_n));
         return Combine(x, u, o).mul(valid).MoveToOuterDisposeScope();
     }

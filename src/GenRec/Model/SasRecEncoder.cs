@@ -16,7 +16,7 @@ public sealed class SasRecEncoder : SequenceEncoder
     private readonly ModuleList<LayerNorm> _ffnNorms = new();
     private readonly ModuleList<Linear> _ffn1 = new(), _ffn2 = new();
     private readonly LayerNorm _last;
-    private readonly Dropout _dropout;
+    private readonly FastDropout _dropout;
 
     /// <summary>Creates the encoder with an item table of <paramref name="itemTableSize"/> rows and, optionally, a feature space's embedding tables.</summary>
     public SasRecEncoder(ModelConfig config, long itemTableSize, GenRec.Data.Features.FeatureSpace? features = null) : base(nameof(SasRecEncoder), config, itemTableSize, features)
@@ -30,7 +30,7 @@ public sealed class SasRecEncoder : SequenceEncoder
             _ffn1.Add(nn.Linear(d, d)); _ffn2.Add(nn.Linear(d, d));
         }
         _last = nn.LayerNorm(d, eps: 1e-8);
-        _dropout = nn.Dropout(config.Dropout);
+        _dropout = new FastDropout(config.Dropout);
         RegisterComponents();
     }
 
@@ -49,7 +49,7 @@ public sealed class SasRecEncoder : SequenceEncoder
             var k = _kProj[i].forward(x).view(b, l, h, dh).transpose(1, 2);
             var v = _vProj[i].forward(x).view(b, l, h, dh).transpose(1, 2);
             var scores = q.matmul(k.transpose(-2, -1)).div(Scalars.Of(Math.Sqrt(dh))).masked_fill(causal, Scalars.Of(double.NegativeInfinity));
-            var attn = nn.functional.dropout(scores.softmax(-1), Config.Dropout, training);
+            var attn = FastDropout.Apply(scores.softmax(-1), Config.Dropout, training);
             var o = _outProj[i].forward(attn.matmul(v).transpose(1, 2).reshape(b, l, d));
             x = qIn.Plus(o);
             x = _ffnNorms[i].forward(x);

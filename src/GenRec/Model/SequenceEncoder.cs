@@ -17,7 +17,7 @@ public abstract class SequenceEncoder : nn.Module<SequenceBatch, Tensor>
 
     private readonly Embedding _items;
     private readonly Embedding _positions;
-    private readonly Dropout _inputDropout;
+    private readonly FastDropout _inputDropout;
     private readonly ModuleList<Embedding> _tokenKinds = new();
     private readonly ModuleList<Embedding> _itemFeatures = new();
     private readonly Embedding? _actions;
@@ -36,7 +36,7 @@ public abstract class SequenceEncoder : nn.Module<SequenceBatch, Tensor>
         long d = config.EmbeddingDim;
         _items = nn.Embedding(itemTableSize, d, padding_idx: 0);
         _positions = nn.Embedding(config.PaddedLength, d);
-        _inputDropout = nn.Dropout(config.Dropout);
+        _inputDropout = new FastDropout(config.Dropout);
         foreach (var k in Features.TokenKinds) _tokenKinds.Add(nn.Embedding(k.Size, d, padding_idx: 0));
         foreach (var f in Features.ItemFeatures) _itemFeatures.Add(nn.Embedding(f.Size, d, padding_idx: 0));
         if (Features.Actions.Count > 0) _actions = nn.Embedding(Features.Actions.Count + 1, d, padding_idx: 0);
@@ -82,6 +82,9 @@ public abstract class SequenceEncoder : nn.Module<SequenceBatch, Tensor>
 
     /// <summary>Item embedding table E, indexed by raw item id (row 0 = padding).</summary>
     public Embedding ItemEmbeddings => _items;
+
+    /// <summary>Position embedding table P [N, D] (x_i = E[item_i]·√D + P[i]).</summary>
+    public Embedding PositionEmbeddings => _positions;
 
     /// <summary>Number of rows in the item table.</summary>
     public long ItemTableSize => _items.weight!.shape[0];

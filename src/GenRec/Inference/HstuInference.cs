@@ -1,0 +1,298 @@
+using System.Numerics.Tensors;
+using GenRec.Model;
+using static TorchSharp.torch;
+
+namespace GenRec.Inference;
+
+/// <summary>
+/// The lean inference path for retrieval with a trained HSTU encoder: one history encoded in managed code from a
+/// copy of the weights, and the top K of the item corpus taken by exact inner product — no autograd state, no tensors
+/// and no allocation per request beyond what the caller asks for (with the span overload, none at all).
+/// <para>
+/// Only what the next-item prediction reads is computed: every layer but the last runs on all positions (the next
+/// layer's keys and values need them), the last one only at the final position (its keys and values, and the query
+/// and gate of that one position). The arithmetic is the encoder's own in float32 — layer norm, SiLU(LN(X)·W_uvqk),
+/// SiLU(QKᵀ + rab)/N over the causal prefix, U ⊙ LN(A·V), W_o, the L2-normalised output — so it agrees with
+/// <see cref="SequenceEncoder.forward"/> up to float rounding (tests/GenRec.Tests/Inference/HstuInferenceTests.cs).
+/// </para>
+/// An instance owns its scratch memory and is not thread-safe: use one per thread (they can share nothing else, so
+/// each copies the weights; about ItemTableSize × D floats for the corpus and a few hundred KB for the layers).
+/// </summary>
+public sealed class HstuInference
+{
+    private const float LayerNormEps = 1e-6f;
+
+    private readonly int _d, _heads, _qk, _v, _n, _maxLength, _maxBucket, _width;
+    private readonly float _scale;
+    private readonly float[] _items;       // [table, D], row 0 = padding
+    private readonly float[] _positions;   // [N, D]
+    private readonly Layer[] _layers;
+    private readonly long[] _corpus;
+    private readonly float[] _corpusVectors; // [corpus, D], L2-normalised
+
+    // Scratch, sized for the longest history.
+    private readonly float[] _x, _normed, _uvqk, _scores, _flat, _gated, _user;
+    private readonly long[] _seen;
+    private readonly int[] _heapRows;
+    private readonly float[] _heapScores;
+
+    private sealed record Layer(float[] Uvqk, float[] OutWeight, float[] OutBias, float[] PositionWeights, float[] TimeWeights);
+
+    /// <summary>
+    /// Copies <paramref name="model"/>'s weights and the normalised embeddings of <paramref name="corpus"/> (the item
+    /// ids that may be recommended; null or empty: <see cref="Encode"/> only, for callers with an item index of their
+    /// own). The model must be a plain-item HSTU encoder (no feature space).
+    /// </summary>
+    public HstuInference(HstuEncoder model, long[]? corpus = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        corpus ??= [];
+        if (model.Features.TokenKinds.Count > 0 || model.Features.ItemFeatures.Count > 0 || model.Features.Actions.Count > 0)
+            throw new NotSupportedException("the lean inference path encodes plain item histories; this model embeds a feature space (use Recommender).");
+        var c = model.Config;
+        _d = c.EmbeddingDim; _heads = c.NumHeads; _qk = c.QkDim; _v = c.VDim; _n = c.PaddedLength; _maxLength = c.MaxLength; _maxBucket = c.TimeBuckets;
+        _width = 2 * _heads * _v + 2 * _heads * _qk;
+        _scale = MathF.Sqrt(_d);
+        long table = model.ItemTableSize;
+        foreach (long id in corpus)
+            if (id < 1 || id >= table) throw new ArgumentException($"corpus item {id} is outside the model's item table [1, {table}).", nameof(corpus));
+        using (no_grad())
+        {
+            _items = Copy(model.ItemEmbeddings.weight!);
+            _positions = Copy(model.PositionEmbeddings.weight!);
+            _layers = model.Layers.Zip(model.Biases, (l, b) => new Layer(Copy(l.Uvqk), Copy(l.Output.weight!), Copy(l.Output.bias!), Copy(b.PositionWeights), Copy(b.TimeWeights))).ToArray();
+            if (corpus.Length > 0)
+            {
+                using var ids = tensor(corpus);
+                using var normed = model.NormalizedItems(ids);
+                _corpusVectors = Copy(normed);
+            }
+            else _corpusVectors = [];
+        }
+        _corpus = (long[])corpus.Clone();
+        int l = _maxLength;
+        _x = new float[l * _d];
+        _normed = new float[l * _d];
+        _uvqk = new float[l * _width];
+        _scores = new float[l];
+        _flat = new float[_heads * _v];
+        _gated = new float[_heads * _v];
+        _user = new float[_d];
+        _seen = new long[l];
+        _heapRows = new int[_corpus.Length];
+        _heapScores = new float[_corpus.Length];
+    }
+
+    /// <summary>Embedding width D.</summary>
+    public int Dim => _d;
+
+    /// <summary>The longest history encoded whole; longer ones keep their most recent <see cref="MaxLength"/> events.</summary>
+    public int MaxLength => _maxLength;
+
+    /// <summary>Number of items that can be recommended.</summary>
+    public int CorpusSize => _corpus.Length;
+
+    /// <summary>
+    /// Writes the L2-normalised user embedding that predicts the next item after the history into
+    /// <paramref name="destination"/> (D values). <paramref name="queryTime"/> is the time of the prediction (the
+    /// relative time bias of the last position reads it). Allocates nothing.
+    /// </summary>
+    public void Encode(ReadOnlySpan<long> items, ReadOnlySpan<long> timestamps, long queryTime, Span<float> destination)
+    {
+        if (items.Length == 0) throw new ArgumentException("the history is empty: nothing to encode.", nameof(items));
+        if (timestamps.Length != items.Length) throw new ArgumentException($"{items.Length} items but {timestamps.Length} timestamps.", nameof(timestamps));
+        if (destination.Length != _d) throw new ArgumentException($"the destination holds {destination.Length} values; expected D = {_d}.", nameof(destination));
+        if (items.Length > _maxLength) { items = items[^_maxLength..]; timestamps = timestamps[^_maxLength..]; }
+        int n = items.Length, d = _d;
+        long table = _items.Length / d;
+        var x = _x.AsSpan(0, n * d);
+        for (int i = 0; i < n; i++)
+        {
+            long id = items[i];
+            if (id < 1 || id >= table) throw new ArgumentOutOfRangeException(nameof(items), id, $"item {i} is outside the model's item table [1, {table}).");
+            var row = x.Slice(i * d, d);
+            TensorPrimitives.Multiply(_items.AsSpan((int)(id * d), d), _scale, row);
+            TensorPrimitives.Add(row, _positions.AsSpan(i * d, d), row);
+        }
+        for (int layer = 0; layer < _layers.Length; layer++)
+            Forward(_layers[layer], x, n, timestamps, queryTime, lastOnly: layer == _layers.Length - 1);
+        var last = x.Slice((n - 1) * d, d);
+        float norm = MathF.Max(TensorPrimitives.Norm(last), (float)SequenceEncoder.NormEps);
+        TensorPrimitives.Divide(last, norm, destination);
+    }
+
+    /// <summary>
+    /// The best corpus items for a history, best first, as many as <paramref name="items"/> holds: writes them into
+    /// <paramref name="items"/> and their scores (cosine) into <paramref name="scores"/> and returns how many were
+    /// written (fewer only when the corpus, less the excluded history, is smaller). Allocates nothing.
+    /// </summary>
+    public int Recommend(ReadOnlySpan<long> history, ReadOnlySpan<long> timestamps, long queryTime, Span<long> items, Span<float> scores, bool excludeHistory = true)
+    {
+        int k = items.Length;
+        if (_corpus.Length == 0) throw new InvalidOperationException("this instance was built without a corpus: it can encode, not recommend.");
+        if (k < 1) throw new ArgumentException("there must be room for at least one item.", nameof(items));
+        if (scores.Length != k) throw new ArgumentException($"{k} item slots but {scores.Length} score slots.", nameof(scores));
+        Encode(history, timestamps, queryTime, _user);
+        var seen = _seen.AsSpan(0, 0);
+        if (excludeHistory)
+        {
+            var recent = history.Length > _maxLength ? history[^_maxLength..] : history;
+            seen = _seen.AsSpan(0, recent.Length);
+            recent.CopyTo(seen);
+            seen.Sort();
+        }
+        int count = TopK(_user, k, seen);
+        for (int i = 0; i < count; i++) { items[i] = _corpus[_heapRows[i]]; scores[i] = _heapScores[i]; }
+        return count;
+    }
+
+    /// <summary>The top <paramref name="k"/> (item, cosine score) for a history, best first; the array is the one allocation.</summary>
+    public (long Item, float Score)[] Recommend(ReadOnlySpan<long> history, ReadOnlySpan<long> timestamps, long queryTime, int k, bool excludeHistory = true)
+    {
+        if (k < 1) throw new ArgumentOutOfRangeException(nameof(k), k, "k must be at least 1.");
+        if (_corpus.Length == 0) throw new InvalidOperationException("this instance was built without a corpus: it can encode, not recommend.");
+        k = Math.Min(k, _corpus.Length);
+        Span<long> ids = k <= 1024 ? stackalloc long[k] : new long[k];
+        Span<float> s = k <= 1024 ? stackalloc float[k] : new float[k];
+        int count = Recommend(history, timestamps, queryTime, ids, s, excludeHistory);
+        var result = new (long, float)[count];
+        for (int i = 0; i < count; i++) result[i] = (ids[i], s[i]);
+        return result;
+    }
+
+    /// <summary>Eqs. 1–3 of one layer in place on x [n, D]; with <paramref name="lastOnly"/>, only row n − 1 is updated.</summary>
+    private void Forward(Layer w, Span<float> x, int n, ReadOnlySpan<long> timestamps, long queryTime, bool lastOnly)
+    {
+        int d = _d, c = _width, hv = _heads * _v, hq = _heads * _qk;
+        int first = lastOnly ? n - 1 : 0;
+        var uvqk = _uvqk.AsSpan(0, n * c);
+        var normed = _normed.AsSpan(0, d);
+        // U, V, Q, K = SiLU(LN(x) · W_uvqk). With lastOnly, the other rows need only V and K (the last row's keys and values).
+        for (int i = 0; i < n; i++)
+        {
+            LayerNorm(x.Slice(i * d, d), normed);
+            var row = uvqk.Slice(i * c, c);
+            bool full = i >= first;
+            int from = full ? 0 : hv, to = full ? c : hv + hv;    // layout: U | V | Q | K
+            var outSlice = row[from..to];
+            if (!full) row[(2 * hv + hq)..].Clear();
+            outSlice.Clear();
+            for (int k = 0; k < d; k++)
+                TensorPrimitives.MultiplyAdd(w.Uvqk.AsSpan(k * c + from, to - from), normed[k], outSlice, outSlice);
+            if (!full)
+            {
+                var keys = row[(2 * hv + hq)..];
+                for (int k = 0; k < d; k++)
+                    TensorPrimitives.MultiplyAdd(w.Uvqk.AsSpan(k * c + 2 * hv + hq, hq), normed[k], keys, keys);
+                SiLU(keys);
+            }
+            SiLU(outSlice);
+        }
+        float invN = 1f / _n;
+        for (int i = first; i < n; i++)
+        {
+            long q = i + 1 < n ? timestamps[i + 1] : queryTime;
+            var row = uvqk.Slice(i * c, c);
+            for (int h = 0; h < _heads; h++)
+            {
+                var query = row.Slice(2 * hv + h * _qk, _qk);
+                var scores = _scores.AsSpan(0, i + 1);
+                for (int j = 0; j <= i; j++)
+                {
+                    var key = uvqk.Slice(j * c + 2 * hv + hq + h * _qk, _qk);
+                    int offset = j - i + _n - 1;
+                    int bucket = (int)TimeBuckets.Bucket(q - timestamps[j], _maxBucket);
+                    scores[j] = TensorPrimitives.Dot(query, key) + w.PositionWeights[offset] + w.TimeWeights[bucket];
+                }
+                SiLU(scores);
+                var o = _flat.AsSpan(h * _v, _v);
+                o.Clear();
+                for (int j = 0; j <= i; j++)
+                    TensorPrimitives.MultiplyAdd(uvqk.Slice(j * c + hv + h * _v, _v), scores[j] * invN, o, o);
+            }
+            // Y = X + W_o · (U ⊙ LN(A·V)) + b_o.
+            LayerNorm(_flat, _gated);
+            TensorPrimitives.Multiply(row[..hv], _gated, _gated);
+            var xi = x.Slice(i * d, d);
+            for (int r = 0; r < d; r++)
+                xi[r] += TensorPrimitives.Dot(w.OutWeight.AsSpan(r * hv, hv), _gated) + w.OutBias[r];
+        }
+    }
+
+    /// <summary>Exact inner-product top-k over the corpus into the first k slots of the heap arrays, best first; skips ids in <paramref name="seen"/> (sorted).</summary>
+    private int TopK(ReadOnlySpan<float> user, int k, ReadOnlySpan<long> seen)
+    {
+        k = Math.Min(k, _corpus.Length);
+        var rows = _heapRows.AsSpan(0, k);
+        var best = _heapScores.AsSpan(0, k);
+        int count = 0, d = _d;
+        var vectors = _corpusVectors.AsSpan();
+        for (int r = 0; r < _corpus.Length; r++)
+        {
+            float s = TensorPrimitives.Dot(user, vectors.Slice(r * d, d));
+            if (count == k && s <= best[0]) continue;
+            // Only items that would enter the heap are checked against the history.
+            if (seen.Length > 0 && seen.BinarySearch(_corpus[r]) >= 0) continue;
+            if (count < k) { rows[count] = r; best[count] = s; SiftUp(rows, best, count++); }
+            else { rows[0] = r; best[0] = s; SiftDown(rows, best, 0, k); }
+        }
+        // Heap-sort: repeatedly move the weakest to the end, leaving the best first.
+        for (int end = count - 1; end > 0; end--)
+        {
+            (rows[0], rows[end]) = (rows[end], rows[0]);
+            (best[0], best[end]) = (best[end], best[0]);
+            SiftDown(rows, best, 0, end);
+        }
+        return count;
+    }
+
+    // A min-heap on score; ties broken by row so that results do not depend on arrival order.
+    private static bool Weaker(Span<int> rows, Span<float> s, int a, int b) => s[a] < s[b] || (s[a] == s[b] && rows[a] > rows[b]);
+
+    private static void SiftUp(Span<int> rows, Span<float> s, int i)
+    {
+        while (i > 0)
+        {
+            int p = (i - 1) / 2;
+            if (!Weaker(rows, s, i, p)) break;
+            (rows[i], rows[p]) = (rows[p], rows[i]);
+            (s[i], s[p]) = (s[p], s[i]);
+            i = p;
+        }
+    }
+
+    private static void SiftDown(Span<int> rows, Span<float> s, int i, int count)
+    {
+        while (true)
+        {
+            int l = 2 * i + 1, r = l + 1, m = i;
+            if (l < count && Weaker(rows, s, l, m)) m = l;
+            if (r < count && Weaker(rows, s, r, m)) m = r;
+            if (m == i) return;
+            (rows[i], rows[m]) = (rows[m], rows[i]);
+            (s[i], s[m]) = (s[m], s[i]);
+            i = m;
+        }
+    }
+
+    /// <summary>Layer norm without affine parameters (the encoder's <c>layer_norm(x, [D], eps: 1e-6)</c>).</summary>
+    private static void LayerNorm(ReadOnlySpan<float> x, Span<float> destination)
+    {
+        float mean = TensorPrimitives.Sum(x) / x.Length;
+        TensorPrimitives.Subtract(x, mean, destination);
+        float variance = TensorPrimitives.SumOfSquares(destination) / x.Length;
+        TensorPrimitives.Multiply(destination, 1f / MathF.Sqrt(variance + LayerNormEps), destination);
+    }
+
+    /// <summary>SiLU in place: x · σ(x).</summary>
+    private static void SiLU(Span<float> x)
+    {
+        for (int i = 0; i < x.Length; i++) x[i] = x[i] / (1f + MathF.Exp(-x[i]));
+    }
+
+    private static float[] Copy(TorchSharp.torch.Tensor t)
+    {
+        using var c = t.detach().cpu().contiguous().to(ScalarType.Float32);
+        return c.data<float>().ToArray();
+    }
+}
