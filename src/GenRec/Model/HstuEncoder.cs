@@ -43,11 +43,22 @@ public sealed class HstuEncoder : SequenceEncoder
     protected override Tensor Encode(Tensor x, Tensor valid, SequenceBatch batch)
     {
         using var index = BiasIndex(batch);
-        for (int i = 0; i < _layers.Count; i++)
+        // Each row block's index: its queries against the keys up to its last row (the rest is blocked by causality).
+        var blocks = HstuLayer.CausalRowBlocks(batch.Width);
+        var blockIndex = blocks.Select(b => index.narrow(1, b.Start, b.Rows).narrow(2, 0, b.Start + b.Rows).contiguous()).ToArray();
+        try
         {
-            using var rab = _biases[i].ForIndex(index);
-            x = _layers[i].ForwardWithMaskedBias(x, rab, valid);
+            for (int i = 0; i < _layers.Count; i++)
+            {
+                var rabs = blockIndex.Select(_biases[i].ForIndex).ToArray();
+                try { x = _layers[i].ForwardWithMaskedBias(x, rabs, valid); }
+                finally { foreach (var r in rabs) r.Dispose(); }
+            }
+            return x;
         }
-        return x;
+        finally
+        {
+            foreach (var b in blockIndex) b.Dispose();
+        }
     }
 }

@@ -207,6 +207,33 @@ public class HstuMathTests
     }
 
     [Theory]
+    [InlineData(1, 150)]
+    [InlineData(2, 97)]
+    [InlineData(1, 40)]
+    public void CausalRowBlocksGiveTheSameLayerAsTheWholeSquare(int heads, int l)
+    {
+        manual_seed(9);
+        const int d = 8, n = 160, buckets = 32;
+        using var layer = new HstuLayer(d, heads, 4, 4, n, dropout: 0, attentionDropout: 0);
+        using var bias = new RelativeAttentionBias(n, buckets);
+        layer.eval();
+        using var _ = no_grad();
+        using var x = randn(3, l, d);
+        using var timeBuckets = randint(0, buckets + 1, [3, l, l], dtype: ScalarType.Int64);
+        using var valid = ones(3, l, 1);
+        using var index = RelativeAttentionBias.Index(timeBuckets, null, n, buckets);
+        using var whole = layer.ForwardWithMaskedBias(x, bias.ForIndex(index), valid);
+        var blocks = HstuLayer.CausalRowBlocks(l);
+        Assert.Equal(l, blocks.Sum(b => b.Rows));
+        Assert.Equal(Math.Clamp(l / 48, 1, 4), blocks.Length);
+        var rabs = blocks.Select(b => bias.ForIndex(index.narrow(1, b.Start, b.Rows).narrow(2, 0, b.Start + b.Rows).contiguous())).ToArray();
+        using var blocked = layer.ForwardWithMaskedBias(x, rabs, valid);
+        Assert.True(whole.allclose(blocked, rtol: 1e-4, atol: 1e-6), $"max |Δ| {(whole - blocked).abs().max().item<float>()}");
+        // Blocks that do not tile the rows are refused.
+        Assert.Throws<ArgumentException>(() => layer.ForwardWithMaskedBias(x, rabs[..^1], valid));
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public void HostBuiltBiasIndexEqualsTheTensorOne(bool packed)
