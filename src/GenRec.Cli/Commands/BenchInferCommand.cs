@@ -9,9 +9,10 @@ using static TorchSharp.torch;
 namespace GenRec.Cli.Commands;
 
 /// <summary>
-/// <c>genrec bench infer</c>: the lean inference path — one user's history encoded without autograd, the user
-/// embedding scored against the whole item corpus and the top K taken — at several corpus sizes, and M-FALCON
-/// throughput at several candidate counts. Untrained weights: speed does not depend on their values.
+/// <c>genrec bench infer</c>: inference — one user's history encoded without autograd, the user embedding scored
+/// against the whole item corpus and the top K taken, by libtorch and by the lean managed path
+/// (<see cref="HstuInference"/>) — at several corpus sizes, and M-FALCON throughput at several candidate counts.
+/// Untrained weights: speed does not depend on their values.
 /// </summary>
 internal static class BenchInferCommand
 {
@@ -27,7 +28,7 @@ internal static class BenchInferCommand
         var json = Options.Json();
         var device = Options.Device();
         var threads = Options.Threads();
-        var cmd = new Command("infer", "Lean inference: p50/p99 latency of encoding one history and taking the top K of the corpus (10K–1M items), items/s, managed bytes per request; M-FALCON candidates/s for 64–4,096 candidates.")
+        var cmd = new Command("infer", "Inference: p50/p99 latency of encoding one history and taking the top K of the corpus (10K–1M items) by libtorch and by the lean managed path, items/s, managed bytes per request; M-FALCON candidates/s for 64–4,096 candidates.")
         {
             corpora, history, k, requests, candidates, microBatch, seed, device, threads, json,
         };
