@@ -106,6 +106,25 @@ public class ParserFuzzTests
     }
 
     [Fact]
+    public void ParquetFileWithADamagedColumnChunkIsRefusedNamingTheFile()
+    {
+        // A case the fuzz test above found (CI, 2026-11-29): the footer still parses, a column chunk does not, and
+        // Parquet.Net's own exception escaped without the file's name.
+        var (dir, schema) = Data.Features.SequenceBuilderTests.SmallLog();
+        using var _ = dir;
+        var pqPath = Path.Combine(dir.Path, "events.parquet");
+        Data.Features.ParquetFiles.WriteEvents(pqPath, ["u1", "u2", "u1", "u1"], ["A", "B", "B", "C"], [5, 1, 1, 4], [100, 105, 110, 150]);
+        var bytes = File.ReadAllBytes(pqPath)[..700];
+        bytes[487] ^= 0x5A;
+        bytes[650] ^= 0x5A;
+        File.WriteAllBytes(pqPath, bytes);
+        var pq = schema with { Sources = [schema.Sources[0] with { File = "events.parquet", Header = false }, .. schema.Sources.Skip(1)] };
+        var e = Assert.ThrowsAny<Exception>(() => new SequenceBuilder(pq, dir.Path).Build(Path.Combine(dir.Path, "out")));
+        Assert.True(e is DataLoadException or SchemaException, $"{e.GetType().Name}: {e.Message}");
+        Assert.Contains("events.parquet", e.Message);
+    }
+
+    [Fact]
     public void CheckpointReaderRefusesEveryMutation()
     {
         using var dir = new TempDir();

@@ -45,8 +45,17 @@ internal sealed class ParquetRowReader : RowReader
             if (_group + 1 >= _reader.RowGroupCount) return false;
             _group++;
             _row = -1;
-            using var rg = _reader.OpenRowGroupReader(_group);
-            _columns = _fields.Select(f => ReadAsText(rg, f, (int)rg.RowCount)).ToArray();
+            // A file whose footer parses can still hold damaged column chunks: Parquet.Net then throws its own
+            // exceptions (or others) from the read, which must name the file like every other data error.
+            try
+            {
+                using var rg = _reader.OpenRowGroupReader(_group);
+                _columns = _fields.Select(f => ReadAsText(rg, f, (int)rg.RowCount)).ToArray();
+            }
+            catch (Exception e) when (e is not DataLoadException)
+            {
+                throw new DataLoadException(Path, 0, $"row group {_group} is not readable Parquet data: {e.Message}", e);
+            }
         }
         _row++;
         Line++;
