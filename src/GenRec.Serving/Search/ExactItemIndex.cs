@@ -1,10 +1,11 @@
-using System.Numerics.Tensors;
+using System.Buffers;
+using GenRec.Inference;
 
 namespace GenRec.Serving.Search;
 
 /// <summary>
-/// Exact inner-product top-K over item embeddings: one SIMD dot product per item (System.Numerics.Tensors) and a
-/// bounded min-heap of the best K, so a query allocates only its result. Embeddings are stored row-major in one
+/// Exact inner-product top-K over item embeddings (<see cref="ExactTopK"/>: one SIMD dot product per item and a
+/// bounded min-heap of the best K, in pooled buffers), so a query allocates only its result. Embeddings are stored row-major in one
 /// array; the index is immutable and safe to query from many threads.
 /// </summary>
 public sealed class ExactItemIndex : IItemIndex
@@ -40,22 +41,24 @@ public sealed class ExactItemIndex : IItemIndex
         if (query.Length != Dim) throw new ArgumentException($"query has {query.Length} values; the index holds {Dim}-dimensional vectors.", nameof(query));
         if (k < 1) throw new ArgumentOutOfRangeException(nameof(k), k, "k must be at least 1.");
         k = Math.Min(k, _items.Length);
-        // A min-heap on score: the root is the weakest of the best k so far.
-        var heap = new PriorityQueue<long, float>(k + 1);
-        var vectors = _vectors.AsSpan();
-        for (int i = 0; i < _items.Length; i++)
+        var rows = ArrayPool<int>.Shared.Rent(k);
+        var scores = ArrayPool<float>.Shared.Rent(k);
+        try
         {
-            if (exclude is not null && exclude.Contains(_items[i])) continue;
-            float s = TensorPrimitives.Dot(query, vectors.Slice(i * Dim, Dim));
-            if (heap.Count < k) heap.Enqueue(_items[i], s);
-            else if (heap.TryPeek(out _, out float weakest) && s > weakest) heap.EnqueueDequeue(_items[i], s);
+            int count = ExactTopK.Search(query, _vectors, Dim, rows.AsSpan(0, k), scores.AsSpan(0, k), new Excluded(_items, exclude));
+            var result = new (long, float)[count];
+            for (int i = 0; i < count; i++) result[i] = (_items[rows[i]], scores[i]);
+            return result;
         }
-        var result = new (long, float)[heap.Count];
-        for (int n = result.Length - 1; n >= 0; n--)
+        finally
         {
-            heap.TryDequeue(out long item, out float score);
-            result[n] = (item, score);
+            ArrayPool<int>.Shared.Return(rows);
+            ArrayPool<float>.Shared.Return(scores);
         }
-        return result;
+    }
+
+    private readonly struct Excluded(long[] items, IReadOnlySet<long>? exclude) : IRowFilter
+    {
+        public bool Skip(int row) => exclude is not null && exclude.Contains(items[row]);
     }
 }

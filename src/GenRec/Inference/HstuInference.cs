@@ -36,6 +36,14 @@ public sealed class HstuInference
     private readonly int[] _heapRows;
     private readonly float[] _heapScores;
 
+    /// <summary>Leaves out corpus rows whose item is in the (sorted) history. A ref struct: it holds a span of the instance's scratch.</summary>
+    private readonly ref struct HistoryFilter(long[] corpus, ReadOnlySpan<long> seen) : IRowFilter
+    {
+        private readonly ReadOnlySpan<long> _seen = seen;
+
+        public bool Skip(int row) => _seen.Length > 0 && _seen.BinarySearch(corpus[row]) >= 0;
+    }
+
     private sealed record Layer(float[] Uvqk, float[] OutWeight, float[] OutBias, float[] PositionWeights, float[] TimeWeights);
 
     /// <summary>
@@ -141,7 +149,8 @@ public sealed class HstuInference
             recent.CopyTo(seen);
             seen.Sort();
         }
-        int count = TopK(_user, k, seen);
+        k = Math.Min(k, _corpus.Length);
+        int count = ExactTopK.Search(_user, _corpusVectors, _d, _heapRows.AsSpan(0, k), _heapScores.AsSpan(0, k), new HistoryFilter(_corpus, seen));
         for (int i = 0; i < count; i++) { items[i] = _corpus[_heapRows[i]]; scores[i] = _heapScores[i]; }
         return count;
     }
@@ -216,62 +225,6 @@ public sealed class HstuInference
             var xi = x.Slice(i * d, d);
             for (int r = 0; r < d; r++)
                 xi[r] += TensorPrimitives.Dot(w.OutWeight.AsSpan(r * hv, hv), _gated) + w.OutBias[r];
-        }
-    }
-
-    /// <summary>Exact inner-product top-k over the corpus into the first k slots of the heap arrays, best first; skips ids in <paramref name="seen"/> (sorted).</summary>
-    private int TopK(ReadOnlySpan<float> user, int k, ReadOnlySpan<long> seen)
-    {
-        k = Math.Min(k, _corpus.Length);
-        var rows = _heapRows.AsSpan(0, k);
-        var best = _heapScores.AsSpan(0, k);
-        int count = 0, d = _d;
-        var vectors = _corpusVectors.AsSpan();
-        for (int r = 0; r < _corpus.Length; r++)
-        {
-            float s = TensorPrimitives.Dot(user, vectors.Slice(r * d, d));
-            if (count == k && s <= best[0]) continue;
-            // Only items that would enter the heap are checked against the history.
-            if (seen.Length > 0 && seen.BinarySearch(_corpus[r]) >= 0) continue;
-            if (count < k) { rows[count] = r; best[count] = s; SiftUp(rows, best, count++); }
-            else { rows[0] = r; best[0] = s; SiftDown(rows, best, 0, k); }
-        }
-        // Heap-sort: repeatedly move the weakest to the end, leaving the best first.
-        for (int end = count - 1; end > 0; end--)
-        {
-            (rows[0], rows[end]) = (rows[end], rows[0]);
-            (best[0], best[end]) = (best[end], best[0]);
-            SiftDown(rows, best, 0, end);
-        }
-        return count;
-    }
-
-    // A min-heap on score; ties broken by row so that results do not depend on arrival order.
-    private static bool Weaker(Span<int> rows, Span<float> s, int a, int b) => s[a] < s[b] || (s[a] == s[b] && rows[a] > rows[b]);
-
-    private static void SiftUp(Span<int> rows, Span<float> s, int i)
-    {
-        while (i > 0)
-        {
-            int p = (i - 1) / 2;
-            if (!Weaker(rows, s, i, p)) break;
-            (rows[i], rows[p]) = (rows[p], rows[i]);
-            (s[i], s[p]) = (s[p], s[i]);
-            i = p;
-        }
-    }
-
-    private static void SiftDown(Span<int> rows, Span<float> s, int i, int count)
-    {
-        while (true)
-        {
-            int l = 2 * i + 1, r = l + 1, m = i;
-            if (l < count && Weaker(rows, s, l, m)) m = l;
-            if (r < count && Weaker(rows, s, r, m)) m = r;
-            if (m == i) return;
-            (rows[i], rows[m]) = (rows[m], rows[i]);
-            (s[i], s[m]) = (s[m], s[i]);
-            i = m;
         }
     }
 
