@@ -35,10 +35,9 @@ public sealed class RecommenderEngine : IDisposable
         _ranker = ranker;
         _device = device;
         Version = version;
-        // Plain-item HSTU histories are encoded by the lean managed path (no tensors, nothing allocated per request);
-        // models with a feature space go through the encoder.
-        if (retrieval is HstuEncoder hstu && retrieval.Features.TokenKinds.Count == 0 && retrieval.Features.ItemFeatures.Count == 0 && retrieval.Features.Actions.Count == 0)
-            _lean = new HstuInference(hstu);
+        // HSTU histories are encoded by the lean managed path (no tensors, nothing allocated per request); SASRec goes
+        // through its encoder.
+        if (retrieval is HstuEncoder hstu) _lean = new HstuInference(hstu);
         _user = new float[retrieval.Config.EmbeddingDim];
         using (no_grad())
         {
@@ -140,12 +139,12 @@ public sealed class RecommenderEngine : IDisposable
         return Index.Search(user, k, exclude);
     }
 
-    /// <summary>The user embedding for a tokenised history: the lean managed path for plain-item HSTU models, the encoder otherwise. Caller holds the gate.</summary>
+    /// <summary>The user embedding for a tokenised history: the lean managed path for HSTU, the encoder otherwise. Caller holds the gate.</summary>
     private float[] EncodeUser(EvalExample h)
     {
-        if (_lean is not null && h.HistoryKinds is null)
+        if (_lean is not null)
         {
-            _lean.Encode(h.History, h.HistoryTimestamps, h.TargetTimestamp, _user);
+            _lean.Encode(h.History, h.HistoryTimestamps, h.HistoryKinds, h.HistoryActions, h.TargetTimestamp, _user);
             return (float[])_user.Clone();
         }
         using var _ = no_grad();

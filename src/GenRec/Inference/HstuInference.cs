@@ -5,8 +5,8 @@ using static TorchSharp.torch;
 namespace GenRec.Inference;
 
 /// <summary>
-/// The lean inference path for retrieval with a trained HSTU encoder: one history encoded in managed code from a
-/// copy of the weights, and the top K of the item corpus taken by exact inner product — no autograd state, no tensors
+/// The lean inference path for retrieval with a trained HSTU encoder (plain items or a feature space): one history
+/// encoded in managed code from a copy of the weights, and the top K of the item corpus taken by exact inner product — no autograd state, no tensors
 /// and no allocation per request beyond what the caller asks for (with the span overload, none at all).
 /// <para>
 /// Only what the next-item prediction reads is computed: every layer but the last runs on all positions (the next
@@ -26,6 +26,11 @@ public sealed class HstuInference
     private readonly float _scale;
     private readonly float[] _items;       // [table, D], row 0 = padding
     private readonly float[] _positions;   // [N, D]
+    private readonly float[][] _kindTables;     // per feature-token kind: [size, D]
+    private readonly float[][] _featureTables;  // per item feature: [size, D]
+    private readonly long[][] _featureIds;      // per item feature: [table, width]
+    private readonly int[] _featureWidths;
+    private readonly float[]? _actions;         // [actions + 1, D], row 0 = none
     private readonly Layer[] _layers;
     private readonly long[] _corpus;
     private readonly float[] _corpusVectors; // [corpus, D], L2-normalised
@@ -48,15 +53,14 @@ public sealed class HstuInference
 
     /// <summary>
     /// Copies <paramref name="model"/>'s weights and the normalised embeddings of <paramref name="corpus"/> (the item
-    /// ids that may be recommended; null or empty: <see cref="Encode"/> only, for callers with an item index of their
-    /// own). The model must be a plain-item HSTU encoder (no feature space).
+    /// ids that may be recommended; null or empty: <see cref="Encode(ReadOnlySpan{long}, ReadOnlySpan{long}, long, Span{float})"/>
+    /// only, for callers with an item index of their own). Models with a feature space are supported: contextual and
+    /// auxiliary tokens, item side features and per-event actions embed as in <see cref="SequenceEncoder"/>.
     /// </summary>
     public HstuInference(HstuEncoder model, long[]? corpus = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         corpus ??= [];
-        if (model.Features.TokenKinds.Count > 0 || model.Features.ItemFeatures.Count > 0 || model.Features.Actions.Count > 0)
-            throw new NotSupportedException("the lean inference path encodes plain item histories; this model embeds a feature space (use Recommender).");
         var c = model.Config;
         _d = c.EmbeddingDim; _heads = c.NumHeads; _qk = c.QkDim; _v = c.VDim; _n = c.PaddedLength; _maxLength = c.MaxLength; _maxBucket = c.TimeBuckets;
         _width = 2 * _heads * _v + 2 * _heads * _qk;
@@ -68,6 +72,11 @@ public sealed class HstuInference
         {
             _items = Copy(model.ItemEmbeddings.weight!);
             _positions = Copy(model.PositionEmbeddings.weight!);
+            _kindTables = Enumerable.Range(0, model.Features.TokenKinds.Count).Select(k => Copy(model.TokenKindEmbeddings(k).weight!)).ToArray();
+            _featureTables = Enumerable.Range(0, model.Features.ItemFeatures.Count).Select(g => Copy(model.ItemFeatureEmbeddings(g).weight!)).ToArray();
+            _featureIds = Enumerable.Range(0, model.Features.ItemFeatures.Count).Select(g => CopyIds(model.ItemFeatureIds(g))).ToArray();
+            _featureWidths = model.Features.ItemFeatures.Select(f => f.Width).ToArray();
+            _actions = model.ActionEmbeddings is { } a ? Copy(a.weight!) : null;
             _layers = model.Layers.Zip(model.Biases, (l, b) => new Layer(Copy(l.Uvqk), Copy(l.Output.weight!), Copy(l.Output.bias!), Copy(b.PositionWeights), Copy(b.TimeWeights))).ToArray();
             if (corpus.Length > 0)
             {
@@ -105,21 +114,35 @@ public sealed class HstuInference
     /// <paramref name="destination"/> (D values). <paramref name="queryTime"/> is the time of the prediction (the
     /// relative time bias of the last position reads it). Allocates nothing.
     /// </summary>
-    public void Encode(ReadOnlySpan<long> items, ReadOnlySpan<long> timestamps, long queryTime, Span<float> destination)
+    public void Encode(ReadOnlySpan<long> items, ReadOnlySpan<long> timestamps, long queryTime, Span<float> destination) =>
+        Encode(items, timestamps, default, default, queryTime, destination);
+
+    /// <summary>
+    /// <see cref="Encode(ReadOnlySpan{long}, ReadOnlySpan{long}, long, Span{float})"/> for a tokenised history of a
+    /// feature-space model: <paramref name="kinds"/> per token (0 = item, k = feature-token kind k; empty: all items)
+    /// and <paramref name="actions"/> per token (0 = none; empty: none).
+    /// </summary>
+    public void Encode(ReadOnlySpan<long> items, ReadOnlySpan<long> timestamps, ReadOnlySpan<byte> kinds, ReadOnlySpan<int> actions, long queryTime, Span<float> destination)
     {
         if (items.Length == 0) throw new ArgumentException("the history is empty: nothing to encode.", nameof(items));
         if (timestamps.Length != items.Length) throw new ArgumentException($"{items.Length} items but {timestamps.Length} timestamps.", nameof(timestamps));
+        if (!kinds.IsEmpty && kinds.Length != items.Length) throw new ArgumentException($"{items.Length} tokens but {kinds.Length} kinds.", nameof(kinds));
+        if (!actions.IsEmpty && actions.Length != items.Length) throw new ArgumentException($"{items.Length} tokens but {actions.Length} actions.", nameof(actions));
         if (destination.Length != _d) throw new ArgumentException($"the destination holds {destination.Length} values; expected D = {_d}.", nameof(destination));
-        if (items.Length > _maxLength) { items = items[^_maxLength..]; timestamps = timestamps[^_maxLength..]; }
+        if (items.Length > _maxLength)
+        {
+            int drop = items.Length - _maxLength;
+            items = items[drop..]; timestamps = timestamps[drop..];
+            if (!kinds.IsEmpty) kinds = kinds[drop..];
+            if (!actions.IsEmpty) actions = actions[drop..];
+        }
         int n = items.Length, d = _d;
-        long table = _items.Length / d;
         var x = _x.AsSpan(0, n * d);
         for (int i = 0; i < n; i++)
         {
-            long id = items[i];
-            if (id < 1 || id >= table) throw new ArgumentOutOfRangeException(nameof(items), id, $"item {i} is outside the model's item table [1, {table}).");
             var row = x.Slice(i * d, d);
-            TensorPrimitives.Multiply(_items.AsSpan((int)(id * d), d), _scale, row);
+            EmbedToken(items[i], kinds.IsEmpty ? (byte)0 : kinds[i], actions.IsEmpty ? 0 : actions[i], i, row);
+            TensorPrimitives.Multiply(row, _scale, row);
             TensorPrimitives.Add(row, _positions.AsSpan(i * d, d), row);
         }
         for (int layer = 0; layer < _layers.Length; layer++)
@@ -127,6 +150,36 @@ public sealed class HstuInference
         var last = x.Slice((n - 1) * d, d);
         float norm = MathF.Max(TensorPrimitives.Norm(last), (float)SequenceEncoder.NormEps);
         TensorPrimitives.Divide(last, norm, destination);
+    }
+
+    /// <summary>The input layer's token embedding before scaling: an item with its side features, or a feature token of its kind's table; plus the action's.</summary>
+    private void EmbedToken(long id, byte kind, int action, int position, Span<float> row)
+    {
+        int d = _d;
+        if (kind == 0)
+        {
+            long table = _items.Length / d;
+            if (id < 1 || id >= table) throw new ArgumentOutOfRangeException("items", id, $"token {position}: item outside the model's item table [1, {table}).");
+            _items.AsSpan((int)(id * d), d).CopyTo(row);
+            for (int g = 0; g < _featureTables.Length; g++)
+            {
+                int w = _featureWidths[g];
+                for (int j = 0; j < w; j++)
+                    TensorPrimitives.Add(row, _featureTables[g].AsSpan((int)(_featureIds[g][id * w + j] * d), d), row);
+            }
+        }
+        else
+        {
+            if (kind > _kindTables.Length) throw new ArgumentOutOfRangeException("kinds", kind, $"token {position}: kind {kind}, but the model has {_kindTables.Length} feature-token kinds.");
+            var t = _kindTables[kind - 1];
+            if (id < 0 || id >= t.Length / d) throw new ArgumentOutOfRangeException("items", id, $"token {position}: value {id} outside the table of feature-token kind {kind} [0, {t.Length / d}).");
+            t.AsSpan((int)(id * d), d).CopyTo(row);
+        }
+        if (action != 0 && _actions is not null)
+        {
+            if (action < 0 || action >= _actions.Length / d) throw new ArgumentOutOfRangeException("actions", action, $"token {position}: action outside the model's action table [0, {_actions.Length / d}).");
+            TensorPrimitives.Add(row, _actions.AsSpan(action * d, d), row);
+        }
     }
 
     /// <summary>
@@ -241,6 +294,12 @@ public sealed class HstuInference
     private static void SiLU(Span<float> x)
     {
         for (int i = 0; i < x.Length; i++) x[i] = x[i] / (1f + MathF.Exp(-x[i]));
+    }
+
+    private static long[] CopyIds(TorchSharp.torch.Tensor t)
+    {
+        using var c = t.detach().cpu().contiguous();
+        return c.data<long>().ToArray();
     }
 
     private static float[] Copy(TorchSharp.torch.Tensor t)

@@ -83,6 +83,18 @@ public abstract class SequenceEncoder : nn.Module<SequenceBatch, Tensor>
     /// <summary>Item embedding table E, indexed by raw item id (row 0 = padding).</summary>
     public Embedding ItemEmbeddings => _items;
 
+    /// <summary>The embedding table of feature-token kind <paramref name="kind"/> (0-based: token kind byte kind + 1).</summary>
+    public Embedding TokenKindEmbeddings(int kind) => _tokenKinds[kind];
+
+    /// <summary>The embedding table of item feature <paramref name="group"/>.</summary>
+    public Embedding ItemFeatureEmbeddings(int group) => _itemFeatures[group];
+
+    /// <summary>The side-feature ids of every item for item feature <paramref name="group"/>: [ItemTableSize, width], 0 = none.</summary>
+    public Tensor ItemFeatureIds(int group) => _itemFeatureIds[group];
+
+    /// <summary>The action embedding table (row 0 = none), when the feature space has actions.</summary>
+    public Embedding? ActionEmbeddings => _actions;
+
     /// <summary>Position embedding table P [N, D] (x_i = E[item_i]·√D + P[i]).</summary>
     public Embedding PositionEmbeddings => _positions;
 

@@ -129,8 +129,56 @@ public class HstuInferenceTests
         Assert.Contains("timestamps", Assert.Throws<ArgumentException>(() => lean.Encode([1, 2], [1], 0, dest)).Message);
         Assert.Contains("item table", Assert.Throws<ArgumentOutOfRangeException>(() => lean.Encode([1, 300], [1, 2], 3, dest)).Message);
         Assert.Contains("item table", Assert.Throws<ArgumentException>(() => new HstuInference(model, [0, 5])).Message);
-        var featured = new HstuEncoder(model.Config, 50, new FeatureSpace { Actions = ["a", "b"] });
-        Assert.Throws<NotSupportedException>(() => new HstuInference(featured, [1]));
+        Assert.Contains("kinds", Assert.Throws<ArgumentException>(() => lean.Encode([1, 2], [1, 2], new byte[] { 0 }, default, 3, dest)).Message);
+        Assert.Contains("feature-token kinds", Assert.Throws<ArgumentOutOfRangeException>(() => lean.Encode([1, 2], [1, 2], new byte[] { 1, 0 }, default, 3, dest)).Message);
+    }
+
+    [Theory]
+    [InlineData(1, 11)]
+    [InlineData(2, 12)]
+    public void FeatureSpaceHistoriesEncodeAsInTheEncoder(int heads, int seed)
+    {
+        // Contextual tokens first (two kinds, one hashed), then items with two side features each and an action.
+        var space = new FeatureSpace
+        {
+            TokenKinds = [new TokenKind("gender", "contextual", 3, false), new TokenKind("zip", "contextual", 8, true)],
+            Actions = ["1", "2", "3"],
+            ItemFeatures = [new ItemFeature("genre", 5, 2)],
+        };
+        manual_seed(seed);
+        var cfg = new ModelConfig { EmbeddingDim = 16, NumLayers = 2, NumHeads = heads, QkDim = 8, VDim = 6, MaxLength = 40, ReservedPositions = 3, TimeBuckets = 32 };
+        using var model = new HstuEncoder(cfg, 60, space);
+        var rng = new Random(seed);
+        model.SetItemFeatureIds(0, Enumerable.Range(0, 60 * 2).Select(_ => (long)rng.Next(5)).ToArray());
+        using (no_grad())
+            foreach (var p in model.parameters()) p.mul_(Scalars.Of(5.0));
+        model.eval();
+        const int n = 20;
+        var ids = new long[n];
+        var kinds = new byte[n];
+        var actions = new int[n];
+        var times = new long[n];
+        long t = 1_000_000;
+        for (int i = 0; i < n; i++)
+        {
+            t += rng.Next(1, 50_000);
+            times[i] = i < 2 ? 1_000_000 : t;
+            if (i < 2) { kinds[i] = (byte)(i + 1); ids[i] = 1 + rng.Next(i == 0 ? 2 : 7); }
+            else { ids[i] = 1 + rng.Next(59); actions[i] = 1 + rng.Next(3); }
+        }
+        float[] expected;
+        using (no_grad())
+        using (var batch = SequenceBatch.Create([ids], [times], [t + 99], CPU, [kinds], [actions]))
+        using (var o = model.forward(batch))
+            expected = o[0, n - 1].data<float>().ToArray();
+        var lean = new HstuInference(model, [1, 2, 3]);
+        var actual = new float[16];
+        lean.Encode(ids, times, kinds, actions, t + 99, actual);
+        for (int i = 0; i < 16; i++) Assert.True(Math.Abs(expected[i] - actual[i]) < 2e-5, $"component {i}: {actual[i]} vs the encoder's {expected[i]}");
+        // The features matter: without them the embedding differs.
+        var plain = new float[16];
+        lean.Encode(ids[2..], times[2..], t + 99, plain);
+        Assert.True(actual.Zip(plain).Max(p => Math.Abs(p.First - p.Second)) > 1e-3);
     }
 
     private static float[,] Matrix(Tensor t)
