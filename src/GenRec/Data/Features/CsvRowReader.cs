@@ -16,8 +16,11 @@ internal sealed class CsvRowReader : RowReader
 
     public CsvRowReader(string path, SourceSchema source) : base(path, source)
     {
-        // Strict UTF-8: bytes that are not UTF-8 stop the read with the line, never become U+FFFD silently.
-        _reader = new StreamReader(path, new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 20);
+        // Strict UTF-8: bytes that are not UTF-8 stop the read with the line, never become U+FFFD silently. Latin-1
+        // (declared in the schema) maps every byte to a character, so nothing can be invalid.
+        _reader = source.Encoding == "latin1"
+            ? new StreamReader(path, System.Text.Encoding.Latin1, detectEncodingFromByteOrderMarks: false, bufferSize: 1 << 20)
+            : new StreamReader(path, new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 20);
         _delimiter = source.Delimiter;
         _map = new int[source.Columns.Count];
         if (source.Header)
@@ -70,7 +73,7 @@ internal sealed class CsvRowReader : RowReader
 
     // The reader decodes ahead in large blocks, so the failing line is found by scanning the bytes.
     private DataLoadException NotUtf8() =>
-        new(Path, Utf8Lines.FirstInvalidLine(Path), "is not valid UTF-8; expected UTF-8 text (save the file as UTF-8).");
+        new(Path, Utf8Lines.FirstInvalidLine(Path), "is not valid UTF-8; expected UTF-8 text (save the file as UTF-8, or declare \"encoding\": \"latin1\" for this source in the schema).");
 
     public override ReadOnlySpan<char> Field(int column)
     {

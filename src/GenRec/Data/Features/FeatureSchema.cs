@@ -65,6 +65,7 @@ public sealed record FeatureSchema
             if (string.IsNullOrWhiteSpace(src.File)) throw Error($"{sp}.file", "missing; expected a path relative to the data folder.");
             if (src.ResolvedFormat is not ("csv" or "parquet")) throw Error($"{sp}.format", $"'{src.Format}' is not a format; expected csv or parquet.");
             if (src.Delimiter.Length == 0) throw Error($"{sp}.delimiter", "empty; expected a separator such as \",\" or \"::\".");
+            if (src.Encoding is not ("utf-8" or "latin1")) throw Error($"{sp}.encoding", $"'{src.Encoding}' is not an encoding; expected utf-8 or latin1.");
             if (src.Columns.Count == 0) throw Error($"{sp}.columns", $"{src.File}: no columns listed.");
             var names = new HashSet<string>(StringComparer.Ordinal);
             for (int c = 0; c < src.Columns.Count; c++)

@@ -12,6 +12,12 @@ public sealed record SourceSchema
     /// <summary>CSV field separator (any string: ",", "\t", "::", "|"); default ",".</summary>
     public string Delimiter { get; init; } = ",";
 
+    /// <summary>
+    /// Text encoding of a CSV source: <c>utf-8</c> (default; bytes that are not UTF-8 stop the read, naming the line) or
+    /// <c>latin1</c> (ISO-8859-1: every byte is a character, as in MovieLens' <c>movies.dat</c>).
+    /// </summary>
+    public string Encoding { get; init; } = "utf-8";
+
     /// <summary>Whether the first CSV line names the columns. Without a header, <see cref="Columns"/> lists every column in order.</summary>
     public bool Header { get; init; }
 

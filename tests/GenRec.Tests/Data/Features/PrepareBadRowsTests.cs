@@ -43,4 +43,31 @@ public class PrepareBadRowsTests
         Assert.Equal(2, e.Line);
         Assert.StartsWith(path, e.Message);
     }
+
+    [Fact]
+    public void ASourceDeclaredLatin1ReadsEveryByteAsItsCharacter()
+    {
+        var (dir, schema) = SequenceBuilderTests.SmallLog();
+        using var _ = dir;
+        var path = Path.Combine(dir.Path, "events.csv");
+        // Item "A" of line 2 becomes "Aé" in ISO-8859-1 (0xE9): not UTF-8.
+        var lines = File.ReadAllLines(path);
+        var bytes = new List<byte>();
+        for (int i = 0; i < lines.Length; i++)
+        {
+            var line = System.Text.Encoding.ASCII.GetBytes(lines[i]).ToList();
+            if (i == 1) line.Insert(lines[i].IndexOf(",A,", StringComparison.Ordinal) + 2, 0xE9);
+            bytes.AddRange(line);
+            bytes.Add((byte)'\n');
+        }
+        File.WriteAllBytes(path, [.. bytes]);
+        var utf8 = Assert.Throws<DataLoadException>(() => new SequenceBuilder(schema, dir.Path).Build(Path.Combine(dir.Path, "utf8")));
+        Assert.Contains("latin1", utf8.Message);
+        var latin1 = schema with { Sources = [schema.Sources[0] with { Encoding = "latin1" }, .. schema.Sources.Skip(1)] };
+        new SequenceBuilder(latin1, dir.Path).Build(Path.Combine(dir.Path, "latin1"));
+        using var data = PreparedDataset.Open(Path.Combine(dir.Path, "latin1"));
+        Assert.NotNull(data.ItemId("Aé"));
+        var wrong = schema with { Sources = [schema.Sources[0] with { Encoding = "cp1252" }, .. schema.Sources.Skip(1)] };
+        Assert.Contains("encoding", Assert.Throws<SchemaException>(() => wrong.Validate("schema.json")).Message);
+    }
 }
