@@ -15,8 +15,9 @@ namespace GenRec.Inference;
 /// SiLU(QKᵀ + rab)/N over the causal prefix, U ⊙ LN(A·V), W_o, the L2-normalised output — so it agrees with
 /// <see cref="SequenceEncoder.forward"/> up to float rounding (tests/GenRec.Tests/Inference/HstuInferenceTests.cs).
 /// </para>
-/// An instance owns its scratch memory and is not thread-safe: use one per thread (they can share nothing else, so
-/// each copies the weights; about ItemTableSize × D floats for the corpus and a few hundred KB for the layers).
+/// An instance owns its scratch memory (sized for the longest history, and for the largest k asked for) and is not
+/// thread-safe: use one per thread, or one behind a lock. Each copies the weights: the item tables, D floats per corpus
+/// item for the normalised corpus, and a few hundred KB for the layers.
 /// </summary>
 public sealed class HstuInference
 {
@@ -38,8 +39,8 @@ public sealed class HstuInference
     // Scratch, sized for the longest history.
     private readonly float[] _x, _normed, _uvqk, _scores, _flat, _gated, _user;
     private readonly long[] _seen;
-    private readonly int[] _heapRows;
-    private readonly float[] _heapScores;
+    private int[] _heapRows = [];
+    private float[] _heapScores = [];
 
     /// <summary>Leaves out corpus rows whose item is in the (sorted) history. A ref struct: it holds a span of the instance's scratch.</summary>
     private readonly ref struct HistoryFilter(long[] corpus, ReadOnlySpan<long> seen) : IRowFilter
@@ -89,15 +90,13 @@ public sealed class HstuInference
         _corpus = (long[])corpus.Clone();
         int l = _maxLength;
         _x = new float[l * _d];
-        _normed = new float[l * _d];
+        _normed = new float[_d];
         _uvqk = new float[l * _width];
         _scores = new float[l];
         _flat = new float[_heads * _v];
         _gated = new float[_heads * _v];
         _user = new float[_d];
         _seen = new long[l];
-        _heapRows = new int[_corpus.Length];
-        _heapScores = new float[_corpus.Length];
     }
 
     /// <summary>Embedding width D.</summary>
@@ -203,6 +202,8 @@ public sealed class HstuInference
             seen.Sort();
         }
         k = Math.Min(k, _corpus.Length);
+        // The heap grows to the largest k asked for, once; requests up to that size allocate nothing.
+        if (_heapRows.Length < k) { _heapRows = new int[k]; _heapScores = new float[k]; }
         int count = ExactTopK.Search(_user, _corpusVectors, _d, _heapRows.AsSpan(0, k), _heapScores.AsSpan(0, k), new HistoryFilter(_corpus, seen));
         for (int i = 0; i < count; i++) { items[i] = _corpus[_heapRows[i]]; scores[i] = _heapScores[i]; }
         return count;
@@ -229,26 +230,18 @@ public sealed class HstuInference
         int first = lastOnly ? n - 1 : 0;
         var uvqk = _uvqk.AsSpan(0, n * c);
         var normed = _normed.AsSpan(0, d);
-        // U, V, Q, K = SiLU(LN(x) · W_uvqk). With lastOnly, the other rows need only V and K (the last row's keys and values).
+        // U, V, Q, K = SiLU(LN(x) · W_uvqk), laid out U | V | Q | K. With lastOnly, the earlier rows need only V and K:
+        // the values and keys the last row attends to.
         for (int i = 0; i < n; i++)
         {
             LayerNorm(x.Slice(i * d, d), normed);
             var row = uvqk.Slice(i * c, c);
-            bool full = i >= first;
-            int from = full ? 0 : hv, to = full ? c : hv + hv;    // layout: U | V | Q | K
-            var outSlice = row[from..to];
-            if (!full) row[(2 * hv + hq)..].Clear();
-            outSlice.Clear();
-            for (int k = 0; k < d; k++)
-                TensorPrimitives.MultiplyAdd(w.Uvqk.AsSpan(k * c + from, to - from), normed[k], outSlice, outSlice);
-            if (!full)
+            if (i >= first) Project(w.Uvqk, normed, row, 0, c);
+            else
             {
-                var keys = row[(2 * hv + hq)..];
-                for (int k = 0; k < d; k++)
-                    TensorPrimitives.MultiplyAdd(w.Uvqk.AsSpan(k * c + 2 * hv + hq, hq), normed[k], keys, keys);
-                SiLU(keys);
+                Project(w.Uvqk, normed, row, hv, hv);
+                Project(w.Uvqk, normed, row, 2 * hv + hq, hq);
             }
-            SiLU(outSlice);
         }
         float invN = 1f / _n;
         for (int i = first; i < n; i++)
@@ -279,6 +272,16 @@ public sealed class HstuInference
             for (int r = 0; r < d; r++)
                 xi[r] += TensorPrimitives.Dot(w.OutWeight.AsSpan(r * hv, hv), _gated) + w.OutBias[r];
         }
+    }
+
+    /// <summary>Columns [from, from + count) of SiLU(normed · W) into the same columns of <paramref name="row"/> (W row-major, one row per input).</summary>
+    private void Project(float[] weights, ReadOnlySpan<float> normed, Span<float> row, int from, int count)
+    {
+        var o = row.Slice(from, count);
+        o.Clear();
+        for (int k = 0; k < normed.Length; k++)
+            TensorPrimitives.MultiplyAdd(weights.AsSpan(k * _width + from, count), normed[k], o, o);
+        SiLU(o);
     }
 
     /// <summary>Layer norm without affine parameters (the encoder's <c>layer_norm(x, [D], eps: 1e-6)</c>).</summary>
