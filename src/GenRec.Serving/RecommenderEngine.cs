@@ -20,6 +20,7 @@ public sealed class RecommenderEngine : IDisposable
     private readonly object _gate = new();
     private readonly SequenceEncoder _retrieval;
     private readonly HstuInference? _lean;
+    private readonly HstuInference? _leanRanker;
     private readonly float[] _user;
     private readonly Ranker? _ranker;
     private readonly Device _device;
@@ -38,6 +39,8 @@ public sealed class RecommenderEngine : IDisposable
         // HSTU histories are encoded by the lean managed path (no tensors, nothing allocated per request); SASRec goes
         // through its encoder.
         if (retrieval is HstuEncoder hstu) _lean = new HstuInference(hstu);
+        // Likewise M-FALCON for an interleaved HSTU ranker; its task head stays in libtorch (one small product).
+        if (ranker is RankingModel { Interleaved: true } rm) _leanRanker = new HstuInference(rm.Encoder);
         _user = new float[retrieval.Config.EmbeddingDim];
         using (no_grad())
         {
@@ -169,8 +172,20 @@ public sealed class RecommenderEngine : IDisposable
         {
             using var _ = no_grad();
             var seq = RankingSequence.From(h, [], _ranker.Interleaved);
-            using var logits = _ranker.ScoreCandidates(seq.AsHistory(h.TargetTimestamp), candidates, h.TargetTimestamp, _device, info.Config.Ranking.MicroBatch);
-            z = logits.cpu().data<float>().ToArray();
+            var asHistory = seq.AsHistory(h.TargetTimestamp);
+            if (_leanRanker is not null && _ranker is RankingModel rm && asHistory.History.Length + 1 <= rm.Encoder.Config.PaddedLength)
+            {
+                var hidden = new float[candidates.Length * rm.Encoder.Config.EmbeddingDim];
+                _leanRanker.ScoreCandidates(asHistory.History, asHistory.HistoryTimestamps, asHistory.HistoryKinds, asHistory.HistoryActions, h.TargetTimestamp, candidates, hidden);
+                using var ht = tensor(hidden, [candidates.Length, rm.Encoder.Config.EmbeddingDim], device: _device);
+                using var logits = rm.HeadLogits(ht, candidates);
+                z = logits.cpu().data<float>().ToArray();
+            }
+            else
+            {
+                using var logits = _ranker.ScoreCandidates(asHistory, candidates, h.TargetTimestamp, _device, info.Config.Ranking.MicroBatch);
+                z = logits.cpu().data<float>().ToArray();
+            }
         }
         var result = new double[candidates.Length][];
         for (int c = 0; c < candidates.Length; c++)

@@ -37,7 +37,9 @@ public sealed class HstuInference
     private readonly float[] _corpusVectors; // [corpus, D], L2-normalised
 
     // Scratch, sized for the longest history.
-    private readonly float[] _x, _normed, _uvqk, _scores, _flat, _gated, _user;
+    private readonly float[] _x, _normed, _scores, _flat, _gated, _user, _candidate, _candidateRow, _candidateBias;
+    private readonly float[][] _uvqk;   // per layer [N, width]: U | V | Q | K of every position (M-FALCON reads the keys and values)
+    private readonly bool _actionCarriesItem;
     private readonly long[] _seen;
     private int[] _heapRows = [];
     private float[] _heapScores = [];
@@ -88,11 +90,15 @@ public sealed class HstuInference
             else _corpusVectors = [];
         }
         _corpus = (long[])corpus.Clone();
-        int l = _maxLength;
+        _actionCarriesItem = c.ActionTokenCarriesItem;
+        int l = _n;   // the padded length: a history plus an M-FALCON candidate fit in it
         _x = new float[l * _d];
         _normed = new float[_d];
-        _uvqk = new float[l * _width];
+        _uvqk = _layers.Select(_ => new float[l * _width]).ToArray();
         _scores = new float[l];
+        _candidate = new float[_d];
+        _candidateRow = new float[_width];
+        _candidateBias = new float[_layers.Length * l];
         _flat = new float[_heads * _v];
         _gated = new float[_heads * _v];
         _user = new float[_d];
@@ -136,49 +142,153 @@ public sealed class HstuInference
             if (!actions.IsEmpty) actions = actions[drop..];
         }
         int n = items.Length, d = _d;
-        var x = _x.AsSpan(0, n * d);
-        for (int i = 0; i < n; i++)
-        {
-            var row = x.Slice(i * d, d);
-            EmbedToken(items[i], kinds.IsEmpty ? (byte)0 : kinds[i], actions.IsEmpty ? 0 : actions[i], i, row);
-            TensorPrimitives.Multiply(row, _scale, row);
-            TensorPrimitives.Add(row, _positions.AsSpan(i * d, d), row);
-        }
+        var x = EmbedHistory(items, kinds, actions);
         for (int layer = 0; layer < _layers.Length; layer++)
-            Forward(_layers[layer], x, n, timestamps, queryTime, lastOnly: layer == _layers.Length - 1);
+            Forward(layer, x, n, timestamps, queryTime, first: layer == _layers.Length - 1 ? n - 1 : 0);
         var last = x.Slice((n - 1) * d, d);
         float norm = MathF.Max(TensorPrimitives.Norm(last), (float)SequenceEncoder.NormEps);
         TensorPrimitives.Divide(last, norm, destination);
     }
 
-    /// <summary>The input layer's token embedding before scaling: an item with its side features, or a feature token of its kind's table; plus the action's.</summary>
-    private void EmbedToken(long id, byte kind, int action, int position, Span<float> row)
+    /// <summary>The input layer on a history: rows [0, n) of the scratch x, token embedding · √D + P[i].</summary>
+    private Span<float> EmbedHistory(ReadOnlySpan<long> items, ReadOnlySpan<byte> kinds, ReadOnlySpan<int> actions)
+    {
+        int n = items.Length, d = _d;
+        var x = _x.AsSpan(0, n * d);
+        for (int i = 0; i < n; i++)
+        {
+            var row = x.Slice(i * d, d);
+            EmbedToken(items[i], kinds.IsEmpty ? (byte)0 : kinds[i], actions.IsEmpty ? 0 : actions[i], i > 0 ? items[i - 1] : 0, i, row);
+            TensorPrimitives.Multiply(row, _scale, row);
+            TensorPrimitives.Add(row, _positions.AsSpan(i * d, d), row);
+        }
+        return x;
+    }
+
+    /// <summary>
+    /// The input layer's token embedding before scaling: an item with its side features; a feature token from its
+    /// kind's table; an action token (interleaved ranking sequences) from the action table, plus the item before it
+    /// when the model's action tokens carry their item; then the per-event action's embedding, if any.
+    /// </summary>
+    private void EmbedToken(long id, byte kind, int action, long previousId, int position, Span<float> row)
     {
         int d = _d;
-        if (kind == 0)
+        if (kind == 0) ItemVector(id, position, row);
+        else if (kind == GenRec.Data.Features.Token.ActionKind)
         {
-            long table = _items.Length / d;
-            if (id < 1 || id >= table) throw new ArgumentOutOfRangeException("items", id, $"token {position}: item outside the model's item table [1, {table}).");
-            _items.AsSpan((int)(id * d), d).CopyTo(row);
-            for (int g = 0; g < _featureTables.Length; g++)
+            if (_actions is null) throw new ArgumentOutOfRangeException("kinds", kind, $"token {position}: an action token, but the model has no action table.");
+            CheckRow(_actions, id, position, "action");
+            _actions.AsSpan((int)(id * d), d).CopyTo(row);
+            if (_actionCarriesItem)
             {
-                int w = _featureWidths[g];
-                for (int j = 0; j < w; j++)
-                    TensorPrimitives.Add(row, _featureTables[g].AsSpan((int)(_featureIds[g][id * w + j] * d), d), row);
+                Span<float> item = stackalloc float[d];
+                ItemVector(previousId, position - 1, item);
+                TensorPrimitives.Add(row, item, row);
             }
         }
         else
         {
             if (kind > _kindTables.Length) throw new ArgumentOutOfRangeException("kinds", kind, $"token {position}: kind {kind}, but the model has {_kindTables.Length} feature-token kinds.");
             var t = _kindTables[kind - 1];
-            if (id < 0 || id >= t.Length / d) throw new ArgumentOutOfRangeException("items", id, $"token {position}: value {id} outside the table of feature-token kind {kind} [0, {t.Length / d}).");
+            if (id < 0 || id >= t.Length / d)
+                throw new ArgumentOutOfRangeException("items", id, $"token {position}: value {id} outside the table of feature-token kind {kind} [0, {t.Length / d}).");
             t.AsSpan((int)(id * d), d).CopyTo(row);
         }
         if (action != 0 && _actions is not null)
         {
-            if (action < 0 || action >= _actions.Length / d) throw new ArgumentOutOfRangeException("actions", action, $"token {position}: action outside the model's action table [0, {_actions.Length / d}).");
+            CheckRow(_actions, action, position, "action");
             TensorPrimitives.Add(row, _actions.AsSpan(action * d, d), row);
         }
+    }
+
+    /// <summary>E[id] plus the sum of the item's side-feature embeddings (the encoder's ItemVectors).</summary>
+    private void ItemVector(long id, int position, Span<float> row)
+    {
+        int d = _d;
+        long table = _items.Length / d;
+        if (id < 1 || id >= table) throw new ArgumentOutOfRangeException("items", id, $"token {position}: item outside the model's item table [1, {table}).");
+        _items.AsSpan((int)(id * d), d).CopyTo(row);
+        for (int g = 0; g < _featureTables.Length; g++)
+        {
+            int w = _featureWidths[g];
+            for (int j = 0; j < w; j++)
+                TensorPrimitives.Add(row, _featureTables[g].AsSpan((int)(_featureIds[g][id * w + j] * d), d), row);
+        }
+    }
+
+    private void CheckRow(float[] table, long id, int position, string what)
+    {
+        if (id < 0 || id >= table.Length / _d)
+            throw new ArgumentOutOfRangeException(nameof(id), id, $"token {position}: {what} {id} outside its table [0, {table.Length / _d}).");
+    }
+
+    /// <summary>
+    /// M-FALCON (the paper's section 3.4) in managed code: the history is encoded once with every layer's keys and
+    /// values kept; then each candidate, placed at the position right after the history, attends to the whole history
+    /// and to itself, never to another candidate. Writes the encoder output (not normalised: what a ranking head
+    /// reads) of candidate c into <paramref name="hidden"/>[c·D, (c+1)·D). Equal to <see cref="MFalcon.Score"/> with
+    /// normalize: false. The history must leave room for the candidate (n + 1 ≤ N). Allocates nothing.
+    /// </summary>
+    public void ScoreCandidates(ReadOnlySpan<long> items, ReadOnlySpan<long> timestamps, ReadOnlySpan<byte> kinds, ReadOnlySpan<int> actions,
+        long requestTime, ReadOnlySpan<long> candidates, Span<float> hidden)
+    {
+        int n = items.Length, d = _d, layers = _layers.Length;
+        if (n == 0) throw new ArgumentException("the history is empty.", nameof(items));
+        if (n + 1 > _n) throw new ArgumentException($"history of {n} tokens plus a candidate exceeds the model's padded length {_n}.", nameof(items));
+        if (timestamps.Length != n) throw new ArgumentException($"{n} tokens but {timestamps.Length} timestamps.", nameof(timestamps));
+        if (!kinds.IsEmpty && kinds.Length != n) throw new ArgumentException($"{n} tokens but {kinds.Length} kinds.", nameof(kinds));
+        if (!actions.IsEmpty && actions.Length != n) throw new ArgumentException($"{n} tokens but {actions.Length} actions.", nameof(actions));
+        if (hidden.Length != candidates.Length * d) throw new ArgumentException($"the destination holds {hidden.Length} values; expected {candidates.Length} × D = {candidates.Length * d}.", nameof(hidden));
+        var x = EmbedHistory(items, kinds, actions);
+        // The history's own query times end at the request; the last layer needs only its keys and values.
+        for (int layer = 0; layer < layers; layer++)
+            Forward(layer, x, n, timestamps, requestTime, first: layer == layers - 1 ? n : 0);
+        // The relative bias from the candidate's position n to history key j (the same for every candidate).
+        for (int layer = 0; layer < layers; layer++)
+        {
+            var w = _layers[layer];
+            var bias = _candidateBias.AsSpan(layer * _n, n);
+            for (int j = 0; j < n; j++)
+                bias[j] = w.PositionWeights[j - n + _n - 1] + w.TimeWeights[(int)TimeBuckets.Bucket(requestTime - timestamps[j], _maxBucket)];
+        }
+        for (int m = 0; m < candidates.Length; m++)
+        {
+            var xc = _candidate.AsSpan();
+            EmbedToken(candidates[m], 0, 0, 0, n, xc);
+            TensorPrimitives.Multiply(xc, _scale, xc);
+            TensorPrimitives.Add(xc, _positions.AsSpan(n * d, d), xc);
+            for (int layer = 0; layer < layers; layer++) CandidateLayer(layer, xc, n);
+            xc.CopyTo(hidden.Slice(m * d, d));
+        }
+    }
+
+    /// <summary>One layer for one candidate row at position n, against the history's cached keys and values and its own.</summary>
+    private void CandidateLayer(int layer, Span<float> xc, int n)
+    {
+        var w = _layers[layer];
+        int c = _width, hv = _heads * _v, hq = _heads * _qk;
+        var cache = _uvqk[layer];
+        var row = _candidateRow.AsSpan();
+        LayerNorm(xc, _normed);
+        Project(w.Uvqk, _normed, row, 0, c);
+        var bias = _candidateBias.AsSpan(layer * _n, n);
+        float invN = 1f / _n;
+        for (int h = 0; h < _heads; h++)
+        {
+            var query = row.Slice(2 * hv + h * _qk, _qk);
+            var scores = _scores.AsSpan(0, n);
+            for (int j = 0; j < n; j++)
+                scores[j] = TensorPrimitives.Dot(query, cache.AsSpan(j * c + 2 * hv + hq + h * _qk, _qk)) + bias[j];
+            SiLU(scores);
+            // Itself: relative position 0 (offset N − 1) and time bucket 0.
+            Span<float> self = [TensorPrimitives.Dot(query, row.Slice(2 * hv + hq + h * _qk, _qk)) + w.PositionWeights[_n - 1] + w.TimeWeights[0]];
+            SiLU(self);
+            var o = _flat.AsSpan(h * _v, _v);
+            TensorPrimitives.Multiply(row.Slice(hv + h * _v, _v), self[0] * invN, o);
+            for (int j = 0; j < n; j++)
+                TensorPrimitives.MultiplyAdd(cache.AsSpan(j * c + hv + h * _v, _v), scores[j] * invN, o, o);
+        }
+        Combine(w, row, xc);
     }
 
     /// <summary>
@@ -223,15 +333,17 @@ public sealed class HstuInference
         return result;
     }
 
-    /// <summary>Eqs. 1–3 of one layer in place on x [n, D]; with <paramref name="lastOnly"/>, only row n − 1 is updated.</summary>
-    private void Forward(Layer w, Span<float> x, int n, ReadOnlySpan<long> timestamps, long queryTime, bool lastOnly)
+    /// <summary>
+    /// Eqs. 1–3 of one layer in place on x [n, D] for rows first … n − 1; rows before <paramref name="first"/> get only
+    /// their values and keys (what the later rows, or M-FALCON's candidates, attend to).
+    /// </summary>
+    private void Forward(int layer, Span<float> x, int n, ReadOnlySpan<long> timestamps, long queryTime, int first)
     {
+        var w = _layers[layer];
         int d = _d, c = _width, hv = _heads * _v, hq = _heads * _qk;
-        int first = lastOnly ? n - 1 : 0;
-        var uvqk = _uvqk.AsSpan(0, n * c);
+        var uvqk = _uvqk[layer].AsSpan(0, n * c);
         var normed = _normed.AsSpan(0, d);
-        // U, V, Q, K = SiLU(LN(x) · W_uvqk), laid out U | V | Q | K. With lastOnly, the earlier rows need only V and K:
-        // the values and keys the last row attends to.
+        // U, V, Q, K = SiLU(LN(x) · W_uvqk), laid out U | V | Q | K.
         for (int i = 0; i < n; i++)
         {
             LayerNorm(x.Slice(i * d, d), normed);
@@ -265,13 +377,18 @@ public sealed class HstuInference
                 for (int j = 0; j <= i; j++)
                     TensorPrimitives.MultiplyAdd(uvqk.Slice(j * c + hv + h * _v, _v), scores[j] * invN, o, o);
             }
-            // Y = X + W_o · (U ⊙ LN(A·V)) + b_o.
-            LayerNorm(_flat, _gated);
-            TensorPrimitives.Multiply(row[..hv], _gated, _gated);
-            var xi = x.Slice(i * d, d);
-            for (int r = 0; r < d; r++)
-                xi[r] += TensorPrimitives.Dot(w.OutWeight.AsSpan(r * hv, hv), _gated) + w.OutBias[r];
+            Combine(w, row, x.Slice(i * d, d));
         }
+    }
+
+    /// <summary>Eq. 3 from the attention output in the scratch: x += W_o · (U ⊙ LN(A·V)) + b_o.</summary>
+    private void Combine(Layer w, ReadOnlySpan<float> row, Span<float> x)
+    {
+        int hv = _heads * _v;
+        LayerNorm(_flat, _gated);
+        TensorPrimitives.Multiply(row[..hv], _gated, _gated);
+        for (int r = 0; r < x.Length; r++)
+            x[r] += TensorPrimitives.Dot(w.OutWeight.AsSpan(r * hv, hv), _gated) + w.OutBias[r];
     }
 
     /// <summary>Columns [from, from + count) of SiLU(normed · W) into the same columns of <paramref name="row"/> (W row-major, one row per input).</summary>

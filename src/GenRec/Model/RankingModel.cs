@@ -59,7 +59,15 @@ public sealed class RankingModel : Ranker
             using var batch = SequenceBatch.Create([history.History], [history.HistoryTimestamps], [requestTime], device, [history.HistoryKinds], [history.HistoryActions]);
             h = _encoder.Hidden(batch)[0, -1].unsqueeze(0).expand(candidates.Length, -1);
         }
-        var e = _encoder.ItemVectors(tensor(candidates, device: device));
-        return _head.forward(h, e).MoveToOuterDisposeScope();
+        return HeadLogits(h, candidates).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Logits [m, T] from the encoder outputs [m, D] at m candidates (for example from the managed M-FALCON, <see cref="Inference.HstuInference.ScoreCandidates"/>).</summary>
+    public Tensor HeadLogits(Tensor hidden, long[] candidates)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var e = _encoder.ItemVectors(tensor(candidates, device: hidden.device));
+        return _head.forward(hidden, e).MoveToOuterDisposeScope();
     }
 }

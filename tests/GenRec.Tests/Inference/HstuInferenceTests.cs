@@ -181,6 +181,38 @@ public class HstuInferenceTests
         Assert.True(actual.Zip(plain).Max(p => Math.Abs(p.First - p.Second)) > 1e-3);
     }
 
+    [Theory]
+    [InlineData(true, 30, 9, true)]
+    [InlineData(false, 12, 40, true)]
+    [InlineData(true, 25, 5, false)]
+    public void ManagedMFalconEqualsTheLibtorchOne(bool contextual, int n, int m, bool actionCarriesItem)
+    {
+        // Interleaved ranking histories: contextual tokens, items with side features, action tokens.
+        var (model, h, candidates, requestTime) = MFalconTests.Setup(contextual, n, m, seed: n + m, actionCarriesItem);
+        using var _ = model;
+        var seq = RankingSequence.From(h, [], interleaved: true);
+        var history = seq.AsHistory(requestTime);
+        Tensor expected;
+        using (no_grad())
+        {
+            var falcon = new MFalcon(model, CPU);
+            using var cache = falcon.Encode(history, requestTime);
+            expected = falcon.Score(cache, candidates, 4, normalize: false);
+        }
+        using var __ = expected;
+        var lean = new HstuInference(model);
+        var hidden = new float[m * 16];
+        lean.ScoreCandidates(history.History, history.HistoryTimestamps, history.HistoryKinds, history.HistoryActions, requestTime, candidates, hidden);
+        var want = expected.data<float>().ToArray();
+        float worst = want.Zip(hidden).Max(p => Math.Abs(p.First - p.Second));
+        Assert.True(worst < 1e-4, $"max |Δ| {worst}");
+        // Again, with nothing allocated.
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        lean.ScoreCandidates(history.History, history.HistoryTimestamps, history.HistoryKinds, history.HistoryActions, requestTime, candidates, hidden);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Throws<ArgumentException>(() => lean.ScoreCandidates(history.History, history.HistoryTimestamps, history.HistoryKinds, history.HistoryActions, requestTime, candidates, new float[3]));
+    }
+
     private static float[,] Matrix(Tensor t)
     {
         var flat = t.data<float>().ToArray();

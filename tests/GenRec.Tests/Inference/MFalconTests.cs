@@ -15,7 +15,7 @@ public class MFalconTests
         ItemFeatures = [new ItemFeature("genre", 5, 2)],
     };
 
-    private static (HstuEncoder Model, EvalExample History, long[] Candidates, long RequestTime) Setup(bool contextual, int n, int m, int seed, bool actionCarriesItem = true)
+    internal static (HstuEncoder Model, EvalExample History, long[] Candidates, long RequestTime) Setup(bool contextual, int n, int m, int seed, bool actionCarriesItem = true)
     {
         manual_seed(seed);
         var cfg = new ModelConfig { EmbeddingDim = 16, NumLayers = 2, NumHeads = 2, QkDim = 8, VDim = 8, MaxLength = 64, Dropout = 0.3, TimeBuckets = 32, ActionTokenCarriesItem = actionCarriesItem };
