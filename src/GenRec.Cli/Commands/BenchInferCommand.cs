@@ -128,23 +128,29 @@ internal static class BenchInferCommand
                 var falcon = new MFalcon(model, dev);
                 var (hist, times) = History(rng, n, items - 1);
                 var h = new EvalExample(1, hist, times, 0, times[^1] + 60);
+                var leanFalcon = new HstuInference(model);
                 foreach (int m in counts)
                 {
                     var cands = Enumerable.Range(0, m).Select(_ => 1L + rng.Next(items - 1)).ToArray();
+                    var hidden = new float[m * cfg.EmbeddingDim];
                     var secs = new List<double>();
+                    var leanSecs = new List<double>();
                     for (int i = 0; i < 6; i++)
                     {
                         var clock = Stopwatch.StartNew();
                         using (var cache = falcon.Encode(h, h.TargetTimestamp))
                         using (var scores = falcon.Score(cache, cands, b)) { }
                         if (i > 0) secs.Add(clock.Elapsed.TotalSeconds);
+                        clock.Restart();
+                        leanFalcon.ScoreCandidates(h.History, h.HistoryTimestamps, default, default, h.TargetTimestamp, cands, hidden);
+                        if (i > 0) leanSecs.Add(clock.Elapsed.TotalSeconds);
                     }
-                    secs.Sort();
-                    double med = secs[secs.Count / 2];
-                    var row = new { candidates = m, microBatch = b, medianMs = med * 1000, candidatesPerSecond = m / med };
+                    secs.Sort(); leanSecs.Sort();
+                    double med = secs[secs.Count / 2], leanMed = leanSecs[leanSecs.Count / 2];
+                    var row = new { candidates = m, microBatch = b, medianMs = med * 1000, candidatesPerSecond = m / med, leanMedianMs = leanMed * 1000, leanCandidatesPerSecond = m / leanMed };
                     falconRows.Add(row);
                     if (!r.GetValue(json))
-                        Console.WriteLine($"M-FALCON {m,5:N0} candidates (history {n}, micro-batch {b}): {row.medianMs,8:F2} ms  {row.candidatesPerSecond,10:N0} candidates/s");
+                        Console.WriteLine($"M-FALCON {m,5:N0} candidates (history {n}): libtorch (micro-batch {b}) {row.medianMs,8:F2} ms {row.candidatesPerSecond,10:N0} candidates/s   lean {row.leanMedianMs,8:F2} ms {row.leanCandidatesPerSecond,10:N0} candidates/s");
                 }
             }
             if (r.GetValue(json)) Cli.PrintJson(new { history = n, k = topK, threads = get_num_threads(), retrieval, mFalcon = falconRows });
