@@ -48,7 +48,7 @@ public class HttpApiFuzzTests(ServiceFixture service) : IClassFixture<ServiceFix
             Assert.True(code is 200 or (>= 400 and < 500), $"{path} {body[..Math.Min(body.Length, 300)]} → {code} {text[..Math.Min(text.Length, 300)]}");
             using var json = JsonDocument.Parse(text);
             if (code >= 400) Assert.False(string.IsNullOrWhiteSpace(json.RootElement.GetProperty("error").GetString()));
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(400).WithQuietOnSuccess(true));
+        }).Check(FuzzConfig.Cases(400));
         Assert.True(statuses.Keys.Count(c => c >= 400) >= 1 && statuses.ContainsKey(200), string.Join(", ", statuses.Select(kv => $"{kv.Key}: {kv.Value}")));
         using var health = await service.Client.GetAsync("/healthz");
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);

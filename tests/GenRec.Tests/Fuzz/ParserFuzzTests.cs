@@ -18,7 +18,7 @@ public class ParserFuzzTests
 {
     private const int Cases = 150;
 
-    private static Config Quick => Config.QuickThrowOnFailure.WithMaxTest(Cases).WithQuietOnSuccess(true);
+    private static Config Quick => FuzzConfig.Cases(Cases);
 
     /// <summary>Lines made of pieces that parsers have to cope with: ids, numbers, separators, quotes, junk, non-ASCII.</summary>
     private static Gen<string> Lines(string separator) =>
@@ -102,7 +102,7 @@ public class ParserFuzzTests
             File.WriteAllBytes(pqPath, bytes);
             var outDir = Path.Combine(dir.Path, $"out-{run++}");
             AcceptsOrRefusesClearly(() => new SequenceBuilder(pq, dir.Path).Build(outDir), typeof(DataLoadException), typeof(SchemaException));
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(60).WithQuietOnSuccess(true));
+        }).Check(FuzzConfig.Cases(60));
     }
 
     [Fact]
