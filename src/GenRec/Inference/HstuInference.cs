@@ -5,9 +5,10 @@ using static TorchSharp.torch;
 namespace GenRec.Inference;
 
 /// <summary>
-/// The lean inference path for retrieval with a trained HSTU encoder (plain items or a feature space): one history
-/// encoded in managed code from a copy of the weights, and the top K of the item corpus taken by exact inner product — no autograd state, no tensors
-/// and no allocation per request beyond what the caller asks for (with the span overload, none at all).
+/// The lean inference path for a trained HSTU encoder (plain items or a feature space), in managed code from a copy
+/// of the weights — no autograd state, no tensors and no allocation per request beyond what the caller asks for (with
+/// the span overloads, none at all): retrieval (one history encoded, the top K of the item corpus by exact inner
+/// product) and ranking (<see cref="ScoreCandidates"/>: M-FALCON, many candidates against one encoded history).
 /// <para>
 /// Only what the next-item prediction reads is computed: every layer but the last runs on all positions (the next
 /// layer's keys and values need them), the last one only at the final position (its keys and values, and the query
@@ -36,7 +37,7 @@ public sealed class HstuInference
     private readonly long[] _corpus;
     private readonly float[] _corpusVectors; // [corpus, D], L2-normalised
 
-    // Scratch, sized for the longest history.
+    // Scratch, sized for the padded length N (a history and an M-FALCON candidate).
     private readonly float[] _x, _normed, _scores, _flat, _gated, _user, _candidate, _candidateRow, _candidateBias;
     private readonly float[][] _uvqk;   // per layer [N, width]: U | V | Q | K of every position (M-FALCON reads the keys and values)
     private readonly bool _actionCarriesItem;
