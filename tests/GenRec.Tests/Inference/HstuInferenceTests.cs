@@ -134,50 +134,29 @@ public class HstuInferenceTests
     }
 
     [Theory]
-    [InlineData(1, 11)]
-    [InlineData(2, 12)]
-    public void FeatureSpaceHistoriesEncodeAsInTheEncoder(int heads, int seed)
+    [InlineData(20, 11)]
+    [InlineData(33, 12)]
+    public void FeatureSpaceHistoriesEncodeAsInTheEncoder(int n, int seed)
     {
         // Contextual tokens first (two kinds, one hashed), then items with two side features each and an action.
-        var space = new FeatureSpace
-        {
-            TokenKinds = [new TokenKind("gender", "contextual", 3, false), new TokenKind("zip", "contextual", 8, true)],
-            Actions = ["1", "2", "3"],
-            ItemFeatures = [new ItemFeature("genre", 5, 2)],
-        };
-        manual_seed(seed);
-        var cfg = new ModelConfig { EmbeddingDim = 16, NumLayers = 2, NumHeads = heads, QkDim = 8, VDim = 6, MaxLength = 40, ReservedPositions = 3, TimeBuckets = 32 };
-        using var model = new HstuEncoder(cfg, 60, space);
-        var rng = new Random(seed);
-        model.SetItemFeatureIds(0, Enumerable.Range(0, 60 * 2).Select(_ => (long)rng.Next(5)).ToArray());
+        var (model, h, _, _) = MFalconTests.Setup(contextual: true, n, 1, seed);
+        using var __ = model;
         using (no_grad())
             foreach (var p in model.parameters()) p.mul_(Scalars.Of(5.0));
         model.eval();
-        const int n = 20;
-        var ids = new long[n];
-        var kinds = new byte[n];
-        var actions = new int[n];
-        var times = new long[n];
-        long t = 1_000_000;
-        for (int i = 0; i < n; i++)
-        {
-            t += rng.Next(1, 50_000);
-            times[i] = i < 2 ? 1_000_000 : t;
-            if (i < 2) { kinds[i] = (byte)(i + 1); ids[i] = 1 + rng.Next(i == 0 ? 2 : 7); }
-            else { ids[i] = 1 + rng.Next(59); actions[i] = 1 + rng.Next(3); }
-        }
+        long query = h.TargetTimestamp + 99;
         float[] expected;
         using (no_grad())
-        using (var batch = SequenceBatch.Create([ids], [times], [t + 99], CPU, [kinds], [actions]))
+        using (var batch = SequenceBatch.Create([h.History], [h.HistoryTimestamps], [query], CPU, [h.HistoryKinds], [h.HistoryActions]))
         using (var o = model.forward(batch))
             expected = o[0, n - 1].data<float>().ToArray();
         var lean = new HstuInference(model, [1, 2, 3]);
         var actual = new float[16];
-        lean.Encode(ids, times, kinds, actions, t + 99, actual);
+        lean.Encode(h.History, h.HistoryTimestamps, h.HistoryKinds, h.HistoryActions, query, actual);
         for (int i = 0; i < 16; i++) Assert.True(Math.Abs(expected[i] - actual[i]) < 2e-5, $"component {i}: {actual[i]} vs the encoder's {expected[i]}");
         // The features matter: without them the embedding differs.
         var plain = new float[16];
-        lean.Encode(ids[2..], times[2..], t + 99, plain);
+        lean.Encode(h.History[2..], h.HistoryTimestamps[2..], query, plain);
         Assert.True(actual.Zip(plain).Max(p => Math.Abs(p.First - p.Second)) > 1e-3);
     }
 
