@@ -85,15 +85,21 @@ public class ParserFuzzTests
         }).Check(Quick);
     }
 
+    /// <summary>The small test log with its events in events.parquet: the folder, the schema reading it, the file and its bytes.</summary>
+    private static (TempDir Dir, FeatureSchema Schema, string Path, byte[] Bytes) ParquetEventsSource()
+    {
+        var (dir, schema) = Data.Features.SequenceBuilderTests.SmallLog();
+        var path = Path.Combine(dir.Path, "events.parquet");
+        Data.Features.ParquetFiles.WriteEvents(path, ["u1", "u2", "u1", "u1"], ["A", "B", "B", "C"], [5, 1, 1, 4], [100, 105, 110, 150]);
+        var pq = schema with { Sources = [schema.Sources[0] with { File = "events.parquet", Header = false }, .. schema.Sources.Skip(1)] };
+        return (dir, pq, path, File.ReadAllBytes(path));
+    }
+
     [Fact]
     public void DamagedParquetSourcesAreRefusedNamingTheFile()
     {
-        var (dir, schema) = Data.Features.SequenceBuilderTests.SmallLog();
+        var (dir, pq, pqPath, good) = ParquetEventsSource();
         using var _ = dir;
-        var pqPath = Path.Combine(dir.Path, "events.parquet");
-        Data.Features.ParquetFiles.WriteEvents(pqPath, ["u1", "u2", "u1", "u1"], ["A", "B", "B", "C"], [5, 1, 1, 4], [100, 105, 110, 150]);
-        var good = File.ReadAllBytes(pqPath);
-        var pq = schema with { Sources = [schema.Sources[0] with { File = "events.parquet", Header = false }, .. schema.Sources.Skip(1)] };
         int run = 0;
         Prop.ForAll(Gen.Choose(0, good.Length - 1).ArrayOf().ToArbitrary(), Gen.Choose(0, good.Length).ToArbitrary(), (flips, cut) =>
         {
@@ -110,15 +116,12 @@ public class ParserFuzzTests
     {
         // A case the fuzz test above found (CI, 2026-11-29): the footer still parses, a column chunk does not, and
         // Parquet.Net's own exception escaped without the file's name.
-        var (dir, schema) = Data.Features.SequenceBuilderTests.SmallLog();
+        var (dir, pq, pqPath, good) = ParquetEventsSource();
         using var _ = dir;
-        var pqPath = Path.Combine(dir.Path, "events.parquet");
-        Data.Features.ParquetFiles.WriteEvents(pqPath, ["u1", "u2", "u1", "u1"], ["A", "B", "B", "C"], [5, 1, 1, 4], [100, 105, 110, 150]);
-        var bytes = File.ReadAllBytes(pqPath)[..700];
+        var bytes = good[..700];
         bytes[487] ^= 0x5A;
         bytes[650] ^= 0x5A;
         File.WriteAllBytes(pqPath, bytes);
-        var pq = schema with { Sources = [schema.Sources[0] with { File = "events.parquet", Header = false }, .. schema.Sources.Skip(1)] };
         var e = Assert.ThrowsAny<Exception>(() => new SequenceBuilder(pq, dir.Path).Build(Path.Combine(dir.Path, "out")));
         Assert.True(e is DataLoadException or SchemaException, $"{e.GetType().Name}: {e.Message}");
         Assert.Contains("events.parquet", e.Message);
