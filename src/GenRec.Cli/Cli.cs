@@ -60,8 +60,9 @@ internal static class Cli
             return prepared;
         }
         var bad = new BadRows(skipBadRows);
-        var data = DatasetReader.Read(path, bad);
-        if (!quiet) Note($"read {data.Name}: {data.Users.Count:N0} users, {data.Corpus.Length:N0} items, {data.NumEvents:N0} events in {sw.Elapsed.TotalSeconds:F1}s");
+        var log = DatasetReader.Read(path, bad);
+        var data = DataSource.FromRatings(log);
+        if (!quiet) Note($"read {log.Name}: {log.Users.Count:N0} users, {log.Corpus.Length:N0} items, {log.NumEvents:N0} events, built with the built-in ratings schema in {sw.Elapsed.TotalSeconds:F1}s");
         // Skipped rows are reported even with --json (on standard error): dropping data must never be silent.
         if (bad.Count > 0)
         {

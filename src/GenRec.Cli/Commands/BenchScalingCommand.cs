@@ -80,7 +80,17 @@ internal static class BenchScalingCommand
             // length + 2 events: leave-one-out holds out the last two, which leaves a training sequence of length + 1.
             for (int i = 0; i < length + 2; i++) events.Add(new Interaction(u, 1 + rng.Next(items), 5, t += rng.Next(60, 86_400)));
         }
-        var data = new InteractionDataset($"random-{length}x{items}", events);
+        // The item table holds the items that occur: users past the timed ones name every other item of the catalog
+        // once, so that the table (and its optimiser state) has the catalog's size.
+        var seen = new bool[items + 1];
+        foreach (var e in events) seen[e.ItemId] = true;
+        var unseen = Enumerable.Range(1, items).Where(i => !seen[i]).ToArray();
+        for (int start = 0, u = users + 1; start < unseen.Length; start += length + 2, u++)
+        {
+            long t = 1_000_000_000;
+            for (int i = 0; i < length + 2; i++) events.Add(new Interaction(u, unseen[(start + i) % unseen.Length], 5, t += 60));
+        }
+        using var data = DataSource.FromRatings(new RatingsLog($"random-{length}x{items}", events));
         var cfg = ExperimentConfig.Load(null, overrides);
         cfg = cfg with
         {

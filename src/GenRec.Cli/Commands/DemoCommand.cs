@@ -36,10 +36,11 @@ internal static class DemoCommand
             bool asJson = r.GetValue(json);
             var dev = Cli.Setup("cpu", r.GetValue(threads));
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            var data = SyntheticData.Generate();
+            var log = SyntheticData.Generate();
             var dir = r.GetValue(outDir);
-            if (dir is not null) WriteCsv(data, Path.Combine(dir, "ratings.csv"));
-            if (!asJson) Console.WriteLine($"generated {data.Users.Count:N0} users, {data.Corpus.Length:N0} items, {data.NumEvents:N0} events (drifting interests, Zipf popularity, series-like order, 10% negative ratings)");
+            if (dir is not null) WriteCsv(log, Path.Combine(dir, "ratings.csv"));
+            if (!asJson) Console.WriteLine($"generated {log.Users.Count:N0} users, {log.Corpus.Length:N0} items, {log.NumEvents:N0} events (drifting interests, Zipf popularity, series-like order, 10% negative ratings)");
+            using var data = DataSource.FromRatings(log);
 
             var cfg = Config(r.GetValue(epochs));
             using var trainer = new Trainer(cfg, data, dev) { RunDirectory = dir is null ? null : Path.Combine(dir, "run") };
@@ -47,33 +48,37 @@ internal static class DemoCommand
             var hstu = results.Last().Metrics!;
             var pop = PopularityBaseline.Evaluate(trainer.Split.Eval, data.Corpus, PopularityBaseline.Counts(trainer.Split.Train));
 
-            var user = data.Users[0];
-            var history = data.Latest(user.UserId.ToString(System.Globalization.CultureInfo.InvariantCulture), cfg.Model.MaxLength, cfg.Features)!;
+            var user = data.UserKey(0);
+            var history = data.Latest(user, cfg.Model.MaxLength, cfg.Features)!;
             using var rec = new Recommender(trainer.Model, data.Corpus, dev);
             var items = rec.Recommend(history, 10);
             if (asJson)
             {
-                Cli.PrintJson(new { hstu, popularity = pop, wallSeconds = clock.Elapsed.TotalSeconds, user = user.UserId, recommendations = items.Select(i => new { item = i.Item, score = i.Score, title = data.Describe(i.Item) }) });
+                Cli.PrintJson(new { hstu, popularity = pop, wallSeconds = clock.Elapsed.TotalSeconds, user, recommendations = items.Select(i => new { item = i.Item, score = i.Score, title = data.Describe(i.Item) }) });
                 return 0;
             }
             Spectre.Console.AnsiConsole.Write(Cli.MetricsTable(("HSTU", hstu), ("most popular", pop)));
             Console.WriteLine($"HSTU HR@10 is {hstu.Hr10 / Math.Max(pop.Hr10, 1e-9):F1}x and NDCG@10 {hstu.Ndcg10 / Math.Max(pop.Ndcg10, 1e-9):F1}x the most-popular baseline ({clock.Elapsed.TotalSeconds:F0}s in all).");
-            RecommendCommand.Print(data, user.UserId.ToString(System.Globalization.CultureInfo.InvariantCulture), history, items, asJson: false);
+            RecommendCommand.Print(data, user, history, items, asJson: false);
             if (dir is not null) Console.WriteLine($"kept the dataset in {Path.Combine(dir, "ratings.csv")} and the run in {Path.Combine(dir, "run")}");
             return 0;
         }));
         return cmd;
     }
 
-    private static void WriteCsv(InteractionDataset data, string path)
+    /// <summary>
+    /// Writes the events in the order they were trained on, so that <c>--data</c> on this folder numbers the items as
+    /// the demo's model does (serve, recommend and eval then accept the model with this folder).
+    /// </summary>
+    private static void WriteCsv(RatingsLog data, string path)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var tmp = path + ".tmp";
         using (var w = new StreamWriter(tmp))
         {
             w.WriteLine("user,item,rating,timestamp");
-            foreach (var u in data.Users)
-                for (int i = 0; i < u.Length; i++) w.WriteLine($"{u.UserId},{u.Items[i]},{u.Ratings[i]},{u.Timestamps[i]}");
+            foreach (var x in data.Events)
+                w.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{x.UserId},{x.ItemId},{x.Rating},{x.Timestamp}"));
         }
         File.Move(tmp, path, overwrite: true);
     }

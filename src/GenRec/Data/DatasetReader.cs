@@ -20,7 +20,7 @@ public static class DatasetReader
     /// <see cref="BadRows"/>) fail the read with file, line and reason, unless <paramref name="badRows"/> skips them.
     /// Rows out of time order are not bad: each user's events are sorted by time.
     /// </summary>
-    public static InteractionDataset Read(string path, BadRows? badRows = null)
+    public static RatingsLog Read(string path, BadRows? badRows = null)
     {
         var b = badRows ?? new BadRows();
         if (File.Exists(path)) return ReadRatingsCsv(path, b);
@@ -28,14 +28,15 @@ public static class DatasetReader
         string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(path)));
         if (File.Exists(Path.Combine(path, "ratings.dat"))) return ReadMovieLens1M(path, name, b);
         if (File.Exists(Path.Combine(path, "u.data"))) return ReadMovieLens100K(path, name, b);
-        if (File.Exists(Path.Combine(path, "ratings.csv"))) return ReadMovieLensCsv(path, name, b);
+        if (File.Exists(Path.Combine(path, "ratings.csv")))
+            return HasMovieLensHeader(Path.Combine(path, "ratings.csv")) ? ReadMovieLensCsv(path, name, b) : ReadRatingsCsv(Path.Combine(path, "ratings.csv"), b, name);
         var csvs = Directory.GetFiles(path, "*.csv");
-        if (csvs.Length == 1) return ReadRatingsCsv(csvs[0], b);
+        if (csvs.Length == 1) return ReadRatingsCsv(csvs[0], b, name);
         throw new DataLoadException(path, 0, "no ratings found; expected ratings.dat (MovieLens-1M), ratings.csv (MovieLens-20M/latest), u.data (MovieLens-100K) or a single user,item,rating,timestamp CSV.");
     }
 
     /// <summary>MovieLens-1M: <c>UserID::MovieID::Rating::Timestamp</c>, titles from <c>movies.dat</c> if present.</summary>
-    public static InteractionDataset ReadMovieLens1M(string dir, string? name = null, BadRows? badRows = null)
+    public static RatingsLog ReadMovieLens1M(string dir, string? name = null, BadRows? badRows = null)
     {
         var file = Path.Combine(dir, "ratings.dat");
         var events = new EventRows(file, badRows ?? new BadRows());
@@ -55,11 +56,11 @@ public static class DatasetReader
                 f.Expect(3, "MovieID::Title::Genres");
                 titles[f.PositiveId(0, "MovieID")] = f.Text(1);
             }
-        return new InteractionDataset(name ?? "ml-1m", events.Finish(), titles);
+        return new RatingsLog(name ?? "ml-1m", events.Finish(), titles);
     }
 
     /// <summary>MovieLens-100K: <c>user item rating timestamp</c> tab-separated, titles from <c>u.item</c> if present.</summary>
-    public static InteractionDataset ReadMovieLens100K(string dir, string? name = null, BadRows? badRows = null)
+    public static RatingsLog ReadMovieLens100K(string dir, string? name = null, BadRows? badRows = null)
     {
         var file = Path.Combine(dir, "u.data");
         var events = new EventRows(file, badRows ?? new BadRows());
@@ -79,11 +80,11 @@ public static class DatasetReader
                 if (f.Count < 2) throw new DataLoadException(items, line, $"found {f.Count} field(s); expected at least movie id|title.");
                 titles[f.PositiveId(0, "movie id")] = f.Text(1);
             }
-        return new InteractionDataset(name ?? "ml-100k", events.Finish(), titles);
+        return new RatingsLog(name ?? "ml-100k", events.Finish(), titles);
     }
 
     /// <summary>MovieLens-20M / latest: <c>ratings.csv</c> (<c>userId,movieId,rating,timestamp</c> with header) and <c>movies.csv</c>.</summary>
-    public static InteractionDataset ReadMovieLensCsv(string dir, string? name = null, BadRows? badRows = null)
+    public static RatingsLog ReadMovieLensCsv(string dir, string? name = null, BadRows? badRows = null)
     {
         var file = Path.Combine(dir, "ratings.csv");
         var events = new EventRows(file, badRows ?? new BadRows());
@@ -112,15 +113,15 @@ public static class DatasetReader
                 titles[f.PositiveId(0, "movieId")] = f.Text(1);
             }
         }
-        return new InteractionDataset(name ?? "ml-latest", events.Finish(), titles);
+        return new RatingsLog(name ?? "ml-latest", events.Finish(), titles);
     }
 
     /// <summary>
     /// Generic <c>user,item,rating,timestamp</c> CSV, with or without a header (a first line whose rating and timestamp
     /// are not numbers is taken as the header). Integer ids are kept; if any item id is not a positive integer, items
-    /// are numbered 1, 2, … in order of first appearance and the raw ids become their titles (likewise users).
+    /// are numbered 1, 2, … in order of first appearance and keep their raw ids as keys (likewise users).
     /// </summary>
-    public static InteractionDataset ReadRatingsCsv(string file, BadRows? badRows = null)
+    public static RatingsLog ReadRatingsCsv(string file, BadRows? badRows = null, string? name = null)
     {
         var bad = badRows ?? new BadRows();
         var rows = new List<(string User, string Item, float Rating, long Time, long Line)>();
@@ -149,22 +150,29 @@ public static class DatasetReader
         bool numericUsers = rows.All(r => long.TryParse(r.User, out _));
         var itemIds = new Dictionary<string, long>(StringComparer.Ordinal);
         var userIds = new Dictionary<string, long>(StringComparer.Ordinal);
-        var titles = new Dictionary<long, string>();
         var events = new EventRows(file, bad);
         foreach (var r in rows)
         {
             long item = numericItems ? long.Parse(r.Item) : Intern(itemIds, r.Item);
-            if (!numericItems) titles[item] = r.Item;
             long user = numericUsers ? long.Parse(r.User) : Intern(userIds, r.User);
             events.Add(r.Line, () => new Interaction(user, item, r.Rating, r.Time));
         }
-        return new InteractionDataset(Path.GetFileNameWithoutExtension(file), events.Finish(), titles);
+        return new RatingsLog(name ?? Path.GetFileNameWithoutExtension(file), events.Finish(), null,
+            numericItems ? null : itemIds.ToDictionary(kv => kv.Value, kv => kv.Key),
+            numericUsers ? null : userIds.ToDictionary(kv => kv.Value, kv => kv.Key));
 
         static long Intern(Dictionary<string, long> ids, string key)
         {
             if (!ids.TryGetValue(key, out long id)) ids[key] = id = ids.Count + 1;
             return id;
         }
+    }
+
+    /// <summary>Whether a ratings.csv starts like MovieLens-20M's (<c>userId,…</c>); otherwise it is a generic ratings CSV (the demo's).</summary>
+    private static bool HasMovieLensHeader(string file)
+    {
+        using var r = new StreamReader(file);
+        return (r.ReadLine() ?? "").TrimStart('\uFEFF').StartsWith("userId", StringComparison.OrdinalIgnoreCase);
     }
 
     private static void ExpectHeader(string file, string text, string firstColumn)

@@ -4,7 +4,7 @@ namespace GenRec.Data;
 
 /// <summary>
 /// What training, evaluation and serving need from a dataset: the item corpus, the feature space, and leave-one-out
-/// examples. Implemented by <see cref="InteractionDataset"/> (plain ratings files, items only) and
+/// examples. Implemented by <see cref="RatingsLog"/> (plain ratings files, items only) and
 /// <see cref="PreparedDataset"/> (the unified feature space built by <c>genrec prepare</c>).
 /// </summary>
 public interface ISequenceDataset

@@ -25,42 +25,6 @@ public sealed class LeaveOneOutSplit
     /// <summary>Human-readable notes about users that could not take part (empty when all could).</summary>
     public IReadOnlyList<string> Notes { get; }
 
-    /// <summary>Builds the split. <paramref name="maxLength"/> is the model's history length (200 in the paper's ML-1M config).</summary>
-    public static LeaveOneOutSplit Create(InteractionDataset data, int maxLength, EvalSplit split = EvalSplit.Test)
-    {
-        if (maxLength < 1) throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "max length must be at least 1.");
-        int holdout = split == EvalSplit.Test ? 1 : 2;
-        var train = new List<TrainingSequence>(data.Users.Count);
-        var eval = new List<EvalExample>(data.Users.Count);
-        var noTrain = new List<long>();
-        var noEval = new List<long>();
-        foreach (var u in data.Users)
-        {
-            int end = u.Length - holdout;
-            if (end >= 2)
-            {
-                int start = Math.Max(0, end - (maxLength + 1));
-                train.Add(new TrainingSequence(u.UserId, u.Items[start..end], u.Timestamps[start..end]));
-            }
-            else noTrain.Add(u.UserId);
-
-            if (end >= 1)
-            {
-                int start = Math.Max(0, end - maxLength);
-                eval.Add(new EvalExample(u.UserId, u.Items[start..end], u.Timestamps[start..end], u.Items[end], u.Timestamps[end]));
-            }
-            else noEval.Add(u.UserId);
-        }
-        var notes = new List<string>();
-        if (noEval.Count > 0)
-            notes.Add($"{noEval.Count} user(s) have {holdout} event(s) or fewer, so nothing is left to predict from; they are not evaluated: {Sample(noEval)}.");
-        if (noTrain.Count > noEval.Count)
-            notes.Add($"{noTrain.Count} user(s) have fewer than {holdout + 2} events, so their training sequence has no next item to learn; they add no training signal: {Sample(noTrain)}.");
-        if (train.Count == 0)
-            throw new InvalidOperationException($"{data.Name}: no user has at least {holdout + 2} events, so there is nothing to train on.");
-        return new LeaveOneOutSplit(train, eval, notes);
-    }
-
     /// <summary>
     /// The split over a prepared feature space. The target is the user's last (test) or second-to-last (validation)
     /// item token; the sequence before it keeps the contextual tokens at the front and the latest other tokens after them.
@@ -73,8 +37,8 @@ public sealed class LeaveOneOutSplit
         int holdout = split == EvalSplit.Test ? 1 : 2;
         var train = new List<TrainingSequence>(data.UserCount);
         var eval = new List<EvalExample>(data.UserCount);
-        var noTrain = new List<long>();
-        var noEval = new List<long>();
+        var noTrain = new List<string>();
+        var noEval = new List<string>();
         for (int u = 0; u < data.UserCount; u++)
         {
             var tokens = data.Tokens(u);
@@ -82,15 +46,15 @@ public sealed class LeaveOneOutSplit
             while (end > 0 && seen < holdout) if (tokens[--end].IsItem) seen++;
             bool itemBefore = false;
             for (int i = 0; i < end && !itemBefore; i++) itemBefore = tokens[i].IsItem;
-            if (seen < holdout || !itemBefore) { noEval.Add(u); noTrain.Add(u); continue; }
+            if (seen < holdout || !itemBefore) { noEval.Add(data.UserKey(u)); noTrain.Add(data.UserKey(u)); continue; }
             var t = Window(data, u, end, maxLength + 1, options, 0, null);
             var seq = new TrainingSequence(u, t.History, t.HistoryTimestamps) { Kinds = t.HistoryKinds, Actions = t.HistoryActions, Supervised = t.Supervised };
-            if (t.Supervised!.Any(x => x)) train.Add(seq); else noTrain.Add(u);
+            if (t.Supervised!.Any(x => x)) train.Add(seq); else noTrain.Add(data.UserKey(u));
             eval.Add(Window(data, u, end, maxLength, options, tokens[end].Value, tokens[end].Timestamp) with { TargetFeedback = tokens[end].Feedback });
         }
         var notes = new List<string>();
         if (noEval.Count > 0)
-            notes.Add($"{noEval.Count} user(s) have no item before their held-out item(s); they are not evaluated (user rows): {Sample(noEval)}.");
+            notes.Add($"{noEval.Count} user(s) have no item before their held-out item(s); they are not evaluated: {Sample(noEval)}.");
         if (noTrain.Count > noEval.Count)
             notes.Add($"{noTrain.Count} user(s) have no supervised position before the held-out item(s); they add no training signal: {Sample(noTrain)}.");
         if (train.Count == 0)
@@ -147,6 +111,6 @@ public sealed class LeaveOneOutSplit
         };
     }
 
-    private static string Sample(List<long> ids) =>
+    private static string Sample(List<string> ids) =>
         string.Join(", ", ids.Take(10)) + (ids.Count > 10 ? $", … ({ids.Count - 10} more)" : "");
 }

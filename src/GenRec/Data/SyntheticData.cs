@@ -10,7 +10,7 @@ namespace GenRec.Data;
 public static class SyntheticData
 {
     /// <summary>Generates a dataset; deterministic in <paramref name="options"/>.</summary>
-    public static InteractionDataset Generate(SyntheticOptions? options = null)
+    public static RatingsLog Generate(SyntheticOptions? options = null)
     {
         var o = options ?? new SyntheticOptions();
         if (o.Users < 1 || o.Items < o.Interests || o.Interests < 1 || o.MinLength < 1 || o.MaxLength < o.MinLength)
@@ -71,7 +71,7 @@ public static class SyntheticData
         }
         var titles = new Dictionary<long, string>();
         foreach (var (item, (k, p)) in chainPos) titles[item] = $"interest {k} · episode {p + 1}";
-        return new InteractionDataset("synthetic", events, titles);
+        return new RatingsLog("synthetic", events, titles);
     }
 
     private static double[] Cumulative(double[] w)

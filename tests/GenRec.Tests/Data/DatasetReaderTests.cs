@@ -17,10 +17,9 @@ public class DatasetReaderTests
         Assert.Equal([10L, 40, 20, 30], u1.Items);          // by time; the tie at 300 keeps file order (20 before 30)
         Assert.Equal([100L, 200, 300, 300], u1.Timestamps);
         Assert.Equal([3f, 4, 5, 2], u1.Ratings);
-        Assert.Equal("Amélie (2001)", d.Describe(10));
-        Assert.Equal("item 40", d.Describe(40));
+        Assert.Equal("Amélie (2001)", d.ItemTitles[10]);
+        Assert.False(d.ItemTitles.ContainsKey(40));
         Assert.Equal([10L, 20, 30, 40], d.Corpus);
-        Assert.Equal(41, d.ItemTableSize);
     }
 
     [Fact]
@@ -31,7 +30,7 @@ public class DatasetReaderTests
         dir.Write("u.item", "242|Kolya (1996)|24-Jan-1997||http://x|0|0\n302|L.A. Confidential (1997)|01-Jan-1997||http://y|0|0\n", Encoding.Latin1);
         var d = DatasetReader.Read(dir.Path);
         Assert.Equal([302L, 242], d.FindUser(196)!.Items);
-        Assert.Equal("Kolya (1996)", d.Describe(242));
+        Assert.Equal("Kolya (1996)", d.ItemTitles[242]);
     }
 
     [Fact]
@@ -42,12 +41,12 @@ public class DatasetReaderTests
         dir.Write("movies.csv", "movieId,title,genres\n1,Toy Story (1995),Animation\n3,\"Grumpier Old Men, The (1995)\",Comedy\n");
         var d = DatasetReader.Read(dir.Path);
         Assert.Equal([3L, 1], d.FindUser(1)!.Items);
-        Assert.Equal("Grumpier Old Men, The (1995)", d.Describe(3));
+        Assert.Equal("Grumpier Old Men, The (1995)", d.ItemTitles[3]);
         Assert.Equal(4.5f, d.FindUser(1)!.Ratings[0]);
     }
 
     [Fact]
-    public void ReadsGenericCsvWithStringIdsKeepingThemAsTitles()
+    public void ReadsGenericCsvWithStringIdsKeepingThemAsKeys()
     {
         using var dir = new TempDir();
         var file = dir.Write("amazon.csv", "A2X,B00A,5.0,1360000000\nA2X,B00B,1.0,1350000000\nA3Y,B00A,4.0,1370000000\nA3Y,B00B,2.0,1370000001\n");
@@ -55,7 +54,7 @@ public class DatasetReaderTests
         Assert.Equal(2, d.Users.Count);
         Assert.Equal(2, d.Corpus.Length);
         var first = d.Users[0];
-        Assert.Equal(["B00B", "B00A"], first.Items.Select(d.Describe));
+        Assert.Equal(["B00B", "B00A"], first.Items.Select(d.ItemKey));
     }
 
     [Fact]
@@ -101,13 +100,14 @@ public class DatasetReaderTests
     }
 
     [Fact]
-    public void MovieLensCsvWithoutHeaderIsRejected()
+    public void RatingsCsvWithoutTheMovieLensHeaderIsTheGenericLayout()
     {
+        // The demo's --out folder: ratings.csv with a user,item,rating,timestamp header (or none).
         using var dir = new TempDir();
-        dir.Write("ratings.csv", "1,1,4.0,964982703\n");
-        var e = Assert.Throws<DataLoadException>(() => DatasetReader.Read(dir.Path));
-        Assert.Equal(1, e.Line);
-        Assert.Contains("header", e.Message);
+        dir.Write("ratings.csv", "user,item,rating,timestamp\n1,1,4.0,964982703\n1,2,3.0,964982704\n");
+        Assert.Equal([1L, 2], DatasetReader.Read(dir.Path).FindUser(1)!.Items);
+        dir.Write("ratings.csv", "1,1,4.0,964982703\n1,2,3.0,964982704\n");
+        Assert.Equal(Path.GetFileName(dir.Path), DatasetReader.Read(dir.Path).Name);
     }
 
     [Fact]

@@ -1,16 +1,21 @@
 using GenRec.Data;
+using GenRec.Data.Features;
 
 namespace GenRec.Tests.Data;
 
 public class LeaveOneOutSplitTests
 {
-    private static InteractionDataset Make(params (long User, int Count)[] users) =>
-        new("t", users.SelectMany(u => Enumerable.Range(1, u.Count).Select(i => new Interaction(u.User, i, 5, i * 10))).ToList());
+    // Ratings go through the built-in ratings schema, as every --data does; items 1, 2, … of the first user keep their ids.
+    private static PreparedDataset Make(params (long User, int Count)[] users) => DataSource.FromRatings(
+        new RatingsLog("t", users.SelectMany(u => Enumerable.Range(1, u.Count).Select(i => new Interaction(u.User, i, 5, i * 10))).ToList()));
+
+    private static LeaveOneOutSplit Split(PreparedDataset data, int maxLength, EvalSplit split = EvalSplit.Test) =>
+        data.Split(maxLength, split, new FeatureOptions());
 
     [Fact]
     public void TestSplitHoldsOutTheLastItemAndTruncates()
     {
-        var s = LeaveOneOutSplit.Create(Make((1, 10)), maxLength: 4);
+        var s = Split(Make((1, 10)), maxLength: 4);
         var t = Assert.Single(s.Train);
         Assert.Equal([5L, 6, 7, 8, 9], t.Items);      // 4 inputs + the final supervised target, without item 10
         var e = Assert.Single(s.Eval);
@@ -22,7 +27,7 @@ public class LeaveOneOutSplitTests
     [Fact]
     public void ValidationSplitHoldsOutTheSecondToLast()
     {
-        var s = LeaveOneOutSplit.Create(Make((1, 10)), maxLength: 4, EvalSplit.Validation);
+        var s = Split(Make((1, 10)), maxLength: 4, EvalSplit.Validation);
         Assert.Equal([4L, 5, 6, 7, 8], s.Train[0].Items);
         Assert.Equal(9, s.Eval[0].Target);
         Assert.Equal([5L, 6, 7, 8], s.Eval[0].History);
@@ -31,7 +36,7 @@ public class LeaveOneOutSplitTests
     [Fact]
     public void ShortUsersAreReportedNotDroppedSilently()
     {
-        var s = LeaveOneOutSplit.Create(Make((1, 10), (2, 1), (3, 2)), maxLength: 50);
+        var s = Split(Make((1, 10), (2, 1), (3, 2)), maxLength: 50);
         Assert.Equal(2, s.Eval.Count);           // users 1 and 3
         Assert.Single(s.Train);                 // only user 1 has a supervised position
         Assert.Contains(s.Notes, n => n.Contains("not evaluated: 2", StringComparison.Ordinal));
@@ -41,7 +46,7 @@ public class LeaveOneOutSplitTests
     [Fact]
     public void AllSingleEventUsersIsAClearError()
     {
-        var e = Assert.Throws<InvalidOperationException>(() => LeaveOneOutSplit.Create(Make((1, 1), (2, 1)), 10));
+        var e = Assert.Throws<InvalidOperationException>(() => Split(Make((1, 1), (2, 1)), 10));
         Assert.Contains("nothing to train on", e.Message);
     }
 }

@@ -11,7 +11,7 @@ public class EndToEndTests
     [Fact]
     public void HstuTrainedOnGeneratedSequencesBeatsMostPopularByAWideMargin()
     {
-        var data = SyntheticData.Generate(new SyntheticOptions { Users = 400, Items = 240, Interests = 8, MinLength = 15, MaxLength = 60, Seed = 3 });
+        var data = TestData.Synthetic(new SyntheticOptions { Users = 400, Items = 240, Interests = 8, MinLength = 15, MaxLength = 60, Seed = 3 });
         var cfg = new ExperimentConfig
         {
             Name = "e2e",
@@ -44,7 +44,7 @@ public class EndToEndTests
     [Fact]
     public void SasRecTrainsWithTheSameLoop()
     {
-        var data = SyntheticData.Generate(new SyntheticOptions { Users = 120, Items = 80, Interests = 4, MinLength = 8, MaxLength = 20, Seed = 4 });
+        var data = TestData.Synthetic(new SyntheticOptions { Users = 120, Items = 80, Interests = 4, MinLength = 8, MaxLength = 20, Seed = 4 });
         var cfg = new ExperimentConfig
         {
             Model = new ModelConfig { Encoder = "sasrec", EmbeddingDim = 16, NumLayers = 1, NumHeads = 2, MaxLength = 20 },
@@ -59,7 +59,7 @@ public class EndToEndTests
     [Fact]
     public void SameSeedGivesTheSameRun()
     {
-        var data = SyntheticData.Generate(new SyntheticOptions { Users = 60, Items = 40, Interests = 4, MinLength = 6, MaxLength = 12, Seed = 5 });
+        var data = TestData.Synthetic(new SyntheticOptions { Users = 60, Items = 40, Interests = 4, MinLength = 6, MaxLength = 12, Seed = 5 });
         var cfg = new ExperimentConfig
         {
             Model = new ModelConfig { EmbeddingDim = 8, NumLayers = 1, NumHeads = 1, QkDim = 8, VDim = 8, MaxLength = 12 },

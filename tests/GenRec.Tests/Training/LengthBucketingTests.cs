@@ -11,7 +11,7 @@ public class LengthBucketingTests
     {
         Model = new ModelConfig { EmbeddingDim = 8, NumLayers = 1, NumHeads = 1, QkDim = 8, VDim = 8, MaxLength = 40 },
         Training = new TrainingConfig { Epochs = 1, BatchSize = 16, NumNegatives = 4, EvalEvery = 0, BucketByLength = bucket, BucketWindow = window },
-    }, SyntheticData.Generate(new SyntheticOptions { Users = 150, Items = 60, Interests = 4, MinLength = 5, MaxLength = 40, Seed = 9 }), CPU);
+    }, TestData.Synthetic(new SyntheticOptions { Users = 150, Items = 60, Interests = 4, MinLength = 5, MaxLength = 40, Seed = 9 }), CPU);
 
     [Fact]
     public void BucketedEpochsCoverEveryUserOnceWithLessPadding()

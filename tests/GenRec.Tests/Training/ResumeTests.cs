@@ -12,7 +12,8 @@ namespace GenRec.Tests.Training;
 /// </summary>
 public class ResumeTests
 {
-    private static readonly InteractionDataset Data = SyntheticData.Generate(new SyntheticOptions { Users = 120, Items = 50, Interests = 4, MinLength = 6, MaxLength = 20, Seed = 21 });
+    private static readonly RatingsLog Log = SyntheticData.Generate(new SyntheticOptions { Users = 120, Items = 50, Interests = 4, MinLength = 6, MaxLength = 20, Seed = 21 });
+    private static readonly GenRec.Data.Features.PreparedDataset Data = DataSource.FromRatings(Log);
 
     private static ExperimentConfig Config(int checkpointEvery = 0) => new()
     {
@@ -90,7 +91,7 @@ public class ResumeTests
         using var dir = new TempDir();
         using (var first = new Trainer(Config() with { Training = Config().Training with { Epochs = 1 } }, Data, CPU) { RunDirectory = dir.Path })
             first.Run();
-        var other = SyntheticData.Generate(new SyntheticOptions { Users = 120, Items = 50, Interests = 4, MinLength = 6, MaxLength = 20, Seed = 22 });
+        var other = TestData.Synthetic(new SyntheticOptions { Users = 120, Items = 50, Interests = 4, MinLength = 6, MaxLength = 20, Seed = 22 });
         using (var changed = new Trainer(Config(), other, CPU) { RunDirectory = dir.Path })
             Assert.Contains("data changed", Assert.Throws<InvalidDataException>(() => changed.Resume()).Message);
         var wider = Config() with { Model = Config().Model with { EmbeddingDim = 12, QkDim = 12, VDim = 12 } };
@@ -137,7 +138,7 @@ public class ResumeTests
     {
         using var dir = new TempDir();
         var csv = Path.Combine(dir.Path, "log.csv");
-        File.WriteAllLines(csv, Data.Users.SelectMany(u => u.Items.Select((item, i) => $"{u.UserId},{item},{u.Ratings[i]},{u.Timestamps[i]}")));
+        File.WriteAllLines(csv, Log.Users.SelectMany(u => u.Items.Select((item, i) => $"{u.UserId},{item},{u.Ratings[i]},{u.Timestamps[i]}")));
         var cfgPath = dir.Write("cfg.json", Config(checkpointEvery: 2).ToJson());
         string[] Train(string run) => ["train", "--config", cfgPath, "--data", csv, "--out", run, "--threads", "1"];
         string[] Resume(string run) => ["train", "--resume", run, "--data", csv, "--threads", "1"];

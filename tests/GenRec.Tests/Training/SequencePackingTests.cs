@@ -92,7 +92,7 @@ public class SequencePackingTests
     [Fact]
     public void PackedTrainingWithGroupedNegativesRunsWithLittlePadding()
     {
-        var data = SyntheticData.Generate(new SyntheticOptions { Users = 150, Items = 60, Interests = 4, MinLength = 5, MaxLength = 40, Seed = 9 });
+        var data = TestData.Synthetic(new SyntheticOptions { Users = 150, Items = 60, Interests = 4, MinLength = 5, MaxLength = 40, Seed = 9 });
         ExperimentConfig Config(bool pack) => new()
         {
             Model = new ModelConfig { EmbeddingDim = 8, NumLayers = 1, NumHeads = 1, QkDim = 8, VDim = 8, MaxLength = 40 },

@@ -86,6 +86,22 @@ public sealed unsafe class PreparedDataset : ISequenceDataset, IDisposable
     /// <summary>Opens a prepared folder.</summary>
     public static PreparedDataset Open(string dir) => new(dir);
 
+    /// <summary>
+    /// Opens a folder built for this process only (<see cref="DataSource.FromRatings"/>) and removes
+    /// <paramref name="workDir"/> at once: everything is read or mapped, and a killed process leaves nothing behind.
+    /// Where the platform keeps mapped files from being deleted, the folder goes when the dataset is disposed.
+    /// </summary>
+    internal static PreparedDataset OpenTemporary(string dir, string workDir)
+    {
+        var data = new PreparedDataset(dir);
+        data.LoadVocabularies();
+        try { System.IO.Directory.Delete(workDir, true); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { data._ownedDirectory = workDir; }
+        return data;
+    }
+
+    private string? _ownedDirectory;
+
     /// <summary>Whether a folder is a prepared one.</summary>
     public static bool IsPrepared(string dir) => System.IO.Directory.Exists(dir) && File.Exists(Path.Combine(dir, "manifest.json"));
 
@@ -138,7 +154,11 @@ public sealed unsafe class PreparedDataset : ISequenceDataset, IDisposable
     {
         var k = Features.TokenKinds[kind];
         if (k.Hashed) return ValueVocabulary.Bucket(value, k.Size - 1);
-        var vocabularies = LazyInitializer.EnsureInitialized(ref _vocabularies, () => Features.TokenKinds.Select(t =>
+        return LoadVocabularies()[kind].TryGetValue(value, out int found) ? found : null;
+    }
+
+    private Dictionary<string, int>[] LoadVocabularies() =>
+        LazyInitializer.EnsureInitialized(ref _vocabularies, () => Features.TokenKinds.Select(t =>
         {
             var file = Path.Combine(Directory, "vocab", SequenceBuilder.Sanitize(t.Name) + ".txt");
             var map = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -149,8 +169,6 @@ public sealed unsafe class PreparedDataset : ISequenceDataset, IDisposable
             }
             return map;
         }).ToArray());
-        return vocabularies[kind].TryGetValue(value, out int found) ? found : null;
-    }
 
     /// <inheritdoc />
     public long? ItemId(string itemKey)
@@ -179,5 +197,10 @@ public sealed unsafe class PreparedDataset : ISequenceDataset, IDisposable
             _view.Dispose();
         }
         _map?.Dispose();
+        if (_ownedDirectory is not null && System.IO.Directory.Exists(_ownedDirectory))
+        {
+            try { System.IO.Directory.Delete(_ownedDirectory, true); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
     }
 }
