@@ -79,13 +79,7 @@ internal static class Cli
         try
         {
             var dataset = LoadData(data, quiet);
-            if (dataset.ItemTableSize > info.ItemTableSize)
-                throw new ArgumentException($"{dataset.Name} has item ids up to {dataset.ItemTableSize - 1}, but the checkpoint's table holds ids below {info.ItemTableSize}: it was trained on other data ({info.Dataset}).");
-            var want = dataset.Features.Select(info.Config.Features);
-            var have = info.Features ?? new GenRec.Data.Features.FeatureSpace();
-            if (want.TokenKinds.Count != have.TokenKinds.Count || want.Actions.Count > have.Actions.Count || want.ItemFeatures.Count != have.ItemFeatures.Count)
-                throw new ArgumentException($"{dataset.Name}'s feature space ({want.TokenKinds.Count} token kinds, {want.Actions.Count} actions, {want.ItemFeatures.Count} item features) "
-                    + $"is not the checkpoint's ({have.TokenKinds.Count}, {have.Actions.Count}, {have.ItemFeatures.Count}): pass the data it was trained on ({info.Dataset}).");
+            info.EnsureFits(checkpoint, dataset);
             return (info, model, dataset);
         }
         catch

@@ -66,20 +66,28 @@ public sealed class RecommenderEngine : IDisposable
     public static RecommenderEngine Load(string dataPath, string retrievalCheckpoint, string? rankingCheckpoint, Device device, string index = "exact")
     {
         if (index is not ("exact" or "hnsw")) throw new ArgumentException($"--index {index}: expected exact (SIMD, every item) or hnsw (approximate, for large catalogs).");
-        if (!PreparedDataset.IsPrepared(dataPath)) throw new ArgumentException($"{dataPath}: serving reads a prepared folder (genrec prepare): it names the items and holds the training histories.");
-        var data = PreparedDataset.Open(dataPath);
+        var data = DataSource.Open(dataPath);
         try
         {
             var (rinfo, retrieval) = Checkpoint.Load(retrievalCheckpoint, device);
-            if (data.ItemTableSize > rinfo.ItemTableSize)
-                throw new ArgumentException($"{retrievalCheckpoint}: trained on {rinfo.Dataset} ({rinfo.ItemTableSize - 1} items), not on {data.Name} ({data.ItemTableSize - 1} items).");
+            try { rinfo.EnsureFits(retrievalCheckpoint, data); }
+            catch { retrieval.Dispose(); throw; }
             Checkpoint? kinfo = null;
             Ranker? ranker = null;
             if (rankingCheckpoint is not null)
             {
                 (kinfo, ranker) = Checkpoint.LoadRanker(rankingCheckpoint, device);
-                if (data.ItemTableSize > kinfo.ItemTableSize)
-                    throw new ArgumentException($"{rankingCheckpoint}: trained on {kinfo.Dataset} ({kinfo.ItemTableSize - 1} items), not on {data.Name}.");
+                try
+                {
+                    ItemIds.EnsureSame(retrievalCheckpoint, rinfo.ItemKeys, rankingCheckpoint, kinfo.ItemKeys);
+                    kinfo.EnsureFits(rankingCheckpoint, data);
+                }
+                catch
+                {
+                    retrieval.Dispose();
+                    ranker.Dispose();
+                    throw;
+                }
             }
             string version = string.Join("+", new[] { retrievalCheckpoint, rankingCheckpoint }.OfType<string>()
                 .Select(p => $"{Path.GetFileName(p)}@{File.GetLastWriteTimeUtc(p):yyyyMMddTHHmmssZ}"));

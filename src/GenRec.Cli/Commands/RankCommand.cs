@@ -17,7 +17,7 @@ internal static class RankCommand
     public static Command Create()
     {
         var ckpt = new Option<string>("--checkpoint") { Description = "A ranking checkpoint written by genrec rank-train --out.", Required = true };
-        var data = new Option<string>("--data") { Description = "The prepared folder the ranker was trained on (histories, item keys, titles).", Required = true };
+        var data = new Option<string>("--data") { Description = "The data the ranker was trained on (histories, item keys, titles): a prepared folder, or ratings.", Required = true };
         var user = new Option<string>("--user") { Description = "User id as in the dataset.", Required = true };
         var candidates = new Option<string?>("--candidates") { Description = "A text file of candidate item ids as in the dataset, one per line (# starts a comment)." };
         var top = new Option<int?>("--top-from-retrieval") { Description = "Rank the top N items of a retrieval model instead (needs --retrieval)." };
@@ -46,8 +46,7 @@ internal static class RankCommand
             using var _ranker = ranker;
             var dataset = Cli.LoadData(r.GetValue(data)!, asJson, r.GetValue(skipBad));
             using var _data = dataset as IDisposable;
-            if (dataset.ItemTableSize > info.ItemTableSize)
-                throw new ArgumentException($"{dataset.Name} has more items than the ranking checkpoint's table ({info.ItemTableSize}): it was trained on {info.Dataset}.");
+            info.EnsureFits(r.GetValue(ckpt)!, dataset);
             string id = r.GetValue(user)!;
             var rc = info.Config.Ranking;
             int contextual = (info.Features ?? new()).TokenKinds.Count(t => t.Role == "contextual");
@@ -59,6 +58,8 @@ internal static class RankCommand
             {
                 var (rinfo, retriever) = Checkpoint.Load(r.GetValue(retrieval)!, dev);
                 using var _r = retriever;
+                ItemIds.EnsureSame(r.GetValue(retrieval)!, rinfo.ItemKeys, r.GetValue(ckpt)!, info.ItemKeys);
+                rinfo.EnsureFits(r.GetValue(retrieval)!, dataset);
                 var latest = dataset.Latest(id, retriever.Config.MaxLength, rinfo.Config.Features)!;
                 using var rec = new Recommender(retriever, dataset.Corpus, dev);
                 picked = rec.Recommend(latest, topN!.Value);

@@ -4,12 +4,12 @@ using GenRec.Serving.Stores;
 
 namespace GenRec.Cli.Commands;
 
-/// <summary><c>genrec serve</c>: the HTTP service (retrieve, rank, recommend, events) over a prepared folder and its checkpoints.</summary>
+/// <summary><c>genrec serve</c>: the HTTP service (retrieve, rank, recommend, events) over the data and its checkpoints.</summary>
 internal static class ServeCommand
 {
     public static Command Create()
     {
-        var data = new Option<string>("--data") { Description = "The prepared folder the models were trained on (genrec prepare).", Required = true };
+        var data = new Option<string>("--data") { Description = "The data the models were trained on: a prepared folder (genrec prepare), a ratings folder (MovieLens) or a ratings CSV.", Required = true };
         var retrieval = new Option<string>("--retrieval") { Description = "Retrieval checkpoint (genrec train).", Required = true };
         var ranking = new Option<string?>("--ranking") { Description = "Ranking checkpoint (genrec rank-train --out); without it /v1/recommend returns the retrieval order." };
         var store = new Option<string>("--store") { Description = "User history store: sqlite:PATH or redis:HOST:PORT.", DefaultValueFactory = _ => "sqlite:genrec-events.db" };

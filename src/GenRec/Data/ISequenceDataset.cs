@@ -36,6 +36,9 @@ public interface ISequenceDataset
     /// <summary>The item's id as in the source.</summary>
     string ItemKey(long itemId);
 
+    /// <summary>Each item's key as in the source, in id order (id i is <c>ItemKeys[i − 1]</c>): the id map a checkpoint records.</summary>
+    IReadOnlyList<string> ItemKeys { get; }
+
     /// <summary>The model's id of an item given its key as in the source, or null when the dataset has no such item.</summary>
     long? ItemId(string itemKey);
 }

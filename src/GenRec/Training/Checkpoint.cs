@@ -32,6 +32,24 @@ public sealed record Checkpoint
     /// <summary>Name of the dataset trained on.</summary>
     public string Dataset { get; init; } = "";
 
+    /// <summary>
+    /// The id map: the source key of each item id, in id order (id i is <c>ItemKeys[i − 1]</c>). Every command and the
+    /// service check it against their data (<see cref="EnsureFits"/>); null only in checkpoints of an earlier GenRec.
+    /// </summary>
+    public IReadOnlyList<string>? ItemKeys { get; init; }
+
+    /// <summary>
+    /// Refuses <paramref name="data"/> unless this checkpoint (read from <paramref name="path"/>) was trained on the
+    /// same item ids and feature space: the message names both.
+    /// </summary>
+    public void EnsureFits(string path, Data.ISequenceDataset data)
+    {
+        Data.ItemIds.EnsureMatch(path, Dataset, ItemKeys, data);
+        if (data.ItemTableSize > ItemTableSize)
+            throw new ArgumentException($"{data.Name} has item ids up to {data.ItemTableSize - 1}, but {path}'s table holds ids below {ItemTableSize}.");
+        Data.ItemIds.EnsureFeatures(path, Dataset, Features, Config.Features, data);
+    }
+
     /// <summary>Epochs completed.</summary>
     public int Epoch { get; init; }
 
@@ -193,7 +211,7 @@ public sealed record Checkpoint
         var magic = r.ReadBytes(Magic.Length);
         if (!magic.AsSpan().SequenceEqual(Magic)) throw new InvalidDataException($"{path}: not a GenRec checkpoint (bad magic).");
         int n = r.ReadInt32();
-        if (n <= 0 || n > 16 << 20) throw new InvalidDataException($"{path}: damaged checkpoint header (length {n}).");
+        if (n <= 0 || n > 1 << 30) throw new InvalidDataException($"{path}: damaged checkpoint header (length {n}).");
         var bytes = r.ReadBytes(n);
         if (bytes.Length != n) throw new InvalidDataException($"{path}: truncated checkpoint header.");
         try

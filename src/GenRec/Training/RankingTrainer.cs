@@ -175,6 +175,7 @@ public sealed class RankingTrainer : IDisposable
             ItemTableSize = data.ItemTableSize,
             Features = data.Features.Select(_config.Features),
             Dataset = data.Name,
+            ItemKeys = data.ItemKeys,
             Epoch = epochs,
             RankingTasks = Model.Tasks,
             RankingMetrics = metrics,

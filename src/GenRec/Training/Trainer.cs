@@ -429,6 +429,7 @@ public sealed class Trainer : IDisposable
             ItemTableSize = _data.ItemTableSize,
             Features = Features.IsEmpty ? null : Features,
             Dataset = _data.Name,
+            ItemKeys = _data.ItemKeys,
             Epoch = _epochsDone,
             Step = stepsIntoEpoch,
             DataFingerprint = DataFingerprint,

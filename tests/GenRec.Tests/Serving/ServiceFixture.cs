@@ -45,7 +45,7 @@ public sealed class ServiceFixture : IAsyncLifetime
             manual_seed(3);
             var features = data.Features.Select(cfg.Features);
             using (var retrieval = SequenceEncoder.Create(cfg.Model, data.ItemTableSize, features))
-                new Checkpoint { Config = cfg, ItemTableSize = data.ItemTableSize, Features = features, Dataset = data.Name }.Save(Path.Combine(_dir.Path, "retrieval.ckpt"), retrieval);
+                new Checkpoint { Config = cfg, ItemTableSize = data.ItemTableSize, Features = features, Dataset = data.Name, ItemKeys = data.ItemKeys }.Save(Path.Combine(_dir.Path, "retrieval.ckpt"), retrieval);
             var split = RankingSplit.Create(data, 25, 10, 1);
             using var trainer = new RankingTrainer(cfg, data, split, CPU);
             trainer.Run();

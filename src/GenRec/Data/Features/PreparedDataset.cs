@@ -171,6 +171,9 @@ public sealed unsafe class PreparedDataset : ISequenceDataset, IDisposable
         }).ToArray());
 
     /// <inheritdoc />
+    public IReadOnlyList<string> ItemKeys => new ArraySegment<string>(_itemKeys, 1, _itemKeys.Length - 1);
+
+    /// <inheritdoc />
     public long? ItemId(string itemKey)
     {
         _itemIndex ??= Enumerable.Range(1, _itemKeys.Length - 1).ToDictionary(i => _itemKeys[i], i => (long)i, StringComparer.Ordinal);
