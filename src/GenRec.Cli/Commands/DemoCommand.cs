@@ -54,7 +54,7 @@ internal static class DemoCommand
             var items = rec.Recommend(history, 10);
             if (asJson)
             {
-                Cli.PrintJson(new { hstu, popularity = pop, wallSeconds = clock.Elapsed.TotalSeconds, user, recommendations = items.Select(i => new { item = i.Item, score = i.Score, title = data.Describe(i.Item) }) });
+                Cli.PrintJson(new { hstu, popularity = pop, wallSeconds = clock.Elapsed.TotalSeconds, user, recommendations = items.Select(i => new { item = data.ItemKey(i.Item), score = i.Score, title = data.Describe(i.Item) }) });
                 return 0;
             }
             Spectre.Console.AnsiConsole.Write(Cli.MetricsTable(("HSTU", hstu), ("most popular", pop)));
