@@ -161,7 +161,7 @@ public sealed class RecommenderEngine : IDisposable
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         using var batch = SequenceBatch.Create([h.History], [h.HistoryTimestamps], [h.TargetTimestamp], _device, [h.HistoryKinds], [h.HistoryActions]);
-        return Evaluator.LastPosition(_retrieval.forward(batch), batch.Lengths).cpu().data<float>().ToArray();
+        return SequenceEncoder.LastPosition(_retrieval.forward(batch), batch.Lengths).cpu().data<float>().ToArray();
     }
 
     /// <summary>Per-task scores [m][T] (probabilities for binary tasks, predictions for regression) of candidates for a user; null for a cold start (no history to read).</summary>

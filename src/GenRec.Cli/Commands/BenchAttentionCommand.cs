@@ -1,3 +1,4 @@
+using GenRec.Native;
 using System.CommandLine;
 using System.Diagnostics;
 using GenRec.Model;

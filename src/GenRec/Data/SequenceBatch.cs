@@ -1,3 +1,4 @@
+using GenRec.Native;
 using static TorchSharp.torch;
 
 namespace GenRec.Data;
@@ -172,7 +173,7 @@ public sealed class SequenceBatch : IDisposable
     }
 
     /// <summary>[B, L] boolean mask of valid (non-padding) positions.</summary>
-    public Tensor ValidMask() => Ids.ne(GenRec.Model.Scalars.Of(0L));
+    public Tensor ValidMask() => Ids.ne(Scalars.Of(0L));
 
     /// <inheritdoc />
     public void Dispose()

@@ -1,3 +1,4 @@
+using GenRec.Native;
 using GenRec.Data;
 using GenRec.Model;
 using static TorchSharp.torch;
@@ -43,7 +44,7 @@ public static class Evaluator
                 var chunk = examples.Skip(start).Take(batchSize).ToList();
                 using var batch = SequenceBatch.Create(chunk.Select(e => e.History).ToList(), chunk.Select(e => e.HistoryTimestamps).ToList(),
                     chunk.Select(e => e.TargetTimestamp).ToList(), device, chunk.Select(e => e.HistoryKinds).ToList(), chunk.Select(e => e.HistoryActions).ToList());
-                var users = LastPosition(model.forward(batch), batch.Lengths);
+                var users = SequenceEncoder.LastPosition(model.forward(batch), batch.Lengths);
                 var scores = users.matmul(itemMatrix.t());                 // [B, C]
                 var targetCols = new long[chunk.Count];
                 var maskRows = new List<long>();
@@ -74,11 +75,4 @@ public static class Evaluator
     /// <summary>Evaluates and averages (see <see cref="RetrievalMetrics"/>).</summary>
     public static RetrievalMetrics Evaluate(SequenceEncoder model, IReadOnlyList<EvalExample> examples, long[] corpus, Device device, int batchSize = 256) =>
         RetrievalMetrics.FromRanks(Ranks(model, examples, corpus, device, batchSize));
-
-    /// <summary>Picks the embedding at each row's last valid position: [B, L, D] → [B, D].</summary>
-    public static Tensor LastPosition(Tensor embeddings, long[] lengths)
-    {
-        var idx = tensor(lengths.Select(l => l - 1).ToArray(), device: embeddings.device);
-        return embeddings[arange(embeddings.shape[0], device: embeddings.device), idx];
-    }
 }

@@ -40,7 +40,7 @@ public sealed class Recommender : IDisposable
 
     private List<(long Item, float Score)> TopK(SequenceBatch batch, HashSet<long> seen, int k)
     {
-        var user = Evaluation.Evaluator.LastPosition(_model.forward(batch), batch.Lengths);
+        var user = SequenceEncoder.LastPosition(_model.forward(batch), batch.Lengths);
         using var scores = user.matmul(_items.t()).squeeze(0);
         // The best k + |seen| always hold the best k unseen items: no sort of the whole corpus.
         var (values, indices) = scores.topk((int)Math.Min(_corpus.Length, (long)k + seen.Count));

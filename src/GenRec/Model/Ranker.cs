@@ -1,3 +1,4 @@
+using GenRec.Native;
 using GenRec.Data;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -50,7 +50,7 @@ public sealed class RankingModel : Ranker
         Tensor h;
         if (Interleaved)
         {
-            var falcon = new Inference.MFalcon(_encoder, device);
+            var falcon = new MFalcon(_encoder, device);
             using var cache = falcon.Encode(history, requestTime);
             h = falcon.Score(cache, candidates, microBatch, normalize: false);
         }

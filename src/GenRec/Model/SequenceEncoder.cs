@@ -1,3 +1,4 @@
+using GenRec.Native;
 using GenRec.Data;
 using GenRec.Data.Features;
 using TorchSharp;
@@ -190,4 +191,11 @@ public abstract class SequenceEncoder : nn.Module<SequenceBatch, Tensor>
         "sasrec" => new SasRecEncoder(config, itemTableSize, features),
         _ => throw new ArgumentException($"model.encoder is '{config.Encoder}'; expected hstu or sasrec."),
     };
+
+    /// <summary>Picks the embedding at each row's last valid position: [B, L, D] → [B, D].</summary>
+    public static Tensor LastPosition(Tensor embeddings, long[] lengths)
+    {
+        var idx = tensor(lengths.Select(l => l - 1).ToArray(), device: embeddings.device);
+        return embeddings[arange(embeddings.shape[0], device: embeddings.device), idx];
+    }
 }

@@ -1,3 +1,4 @@
+using GenRec.Native;
 using static TorchSharp.torch;
 
 namespace GenRec.Model;

@@ -1,3 +1,4 @@
+using GenRec.Native;
 using System.Diagnostics;
 using GenRec.Data;
 using GenRec.Evaluation;

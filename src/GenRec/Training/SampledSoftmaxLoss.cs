@@ -1,3 +1,4 @@
+using GenRec.Native;
 using GenRec.Model;
 using static TorchSharp.torch;
 

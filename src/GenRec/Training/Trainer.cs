@@ -1,3 +1,4 @@
+using GenRec.Native;
 using System.Diagnostics;
 using System.Text.Json;
 using GenRec.Data;

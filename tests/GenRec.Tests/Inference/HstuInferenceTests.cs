@@ -1,3 +1,4 @@
+using GenRec.Native;
 using GenRec.Data;
 using GenRec.Data.Features;
 using GenRec.Inference;

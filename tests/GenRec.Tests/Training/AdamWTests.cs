@@ -1,3 +1,4 @@
+using GenRec.Native;
 using GenRec.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -16,7 +17,7 @@ public class AdamWTests
         using var target = randn(5, 3);
         var a = new Parameter(init.clone());
         var b = new Parameter(init.clone());
-        using var ours = new GenRec.Training.AdamW([a], 0.01, 0.9, 0.98, weightDecay);
+        using var ours = new GenRec.Native.AdamW([a], 0.01, 0.9, 0.98, weightDecay);
         using var theirs = optim.AdamW([b], 0.01, 0.9, 0.98, weight_decay: weightDecay);
         for (int step = 0; step < 6; step++)
         {

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using TorchSharp;
 
-namespace GenRec.Model;
+namespace GenRec.Native;
 
 /// <summary>
 /// Process-lifetime TorchSharp scalars. TorchSharp 0.107 frees a <see cref="Scalar"/> in its finalizer, and an

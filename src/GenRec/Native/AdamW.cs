@@ -1,9 +1,8 @@
-using GenRec.Model;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace GenRec.Training;
+namespace GenRec.Native;
 
 /// <summary>
 /// AdamW (Loshchilov &amp; Hutter), the same update as <c>torch.optim.AdamW</c>. GenRec has its own because

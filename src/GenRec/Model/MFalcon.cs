@@ -1,8 +1,9 @@
+using GenRec.Native;
 using GenRec.Data;
 using GenRec.Model;
 using static TorchSharp.torch;
 
-namespace GenRec.Inference;
+namespace GenRec.Model;
 
 /// <summary>
 /// M-FALCON (the paper's section 3.4): score m candidates for one history in micro-batches of b. The history is

@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace GenRec.Model;
+namespace GenRec.Native;
 
 /// <summary>
 /// Inverted dropout, y = x ⊙ 1[U ≥ p] / (1 − p) with U ~ Uniform[0, 1) drawn per element: the function

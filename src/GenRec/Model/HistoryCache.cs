@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace GenRec.Inference;
+namespace GenRec.Model;
 
 /// <summary>An encoded history for <see cref="MFalcon"/>: every layer's keys and values [1, H, n, d] and the history's times.</summary>
 public sealed class HistoryCache : IDisposable

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace GenRec.Model;
+namespace GenRec.Native;
 
 /// <summary>
 /// Tensor + and − without TorchSharp's hidden alpha scalar: its operators call <c>add(t, 1)</c>, whose implicit
