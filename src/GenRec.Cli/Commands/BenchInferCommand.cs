@@ -51,7 +51,7 @@ internal static class BenchInferCommand
                 using var model = new HstuEncoder(cfg, size + 1);
                 model.to(dev);
                 model.eval();
-                using var corpus = arange(1, size + 1, device: dev);
+                using var corpus = arange(GenRec.Native.Scalars.Of(1L), GenRec.Native.Scalars.Of((long)size + 1), device: dev);
                 using var table = WithoutGrad(() => model.NormalizedItems(corpus));
                 var total = new List<double>(reqs);
                 var encode = new List<double>(reqs);

@@ -35,7 +35,7 @@ public sealed class MFalcon
         using var scope = NewDisposeScope();
         using var batch = SequenceBatch.Create([history.History], [history.HistoryTimestamps], [requestTime], _device, [history.HistoryKinds], [history.HistoryActions]);
         var valid = ones(1, n, 1, device: _device);
-        var x = _model.InputEmbeddings(batch, arange(n, device: _device));
+        var x = _model.InputEmbeddings(batch, arange(Scalars.Of((long)n), device: _device));
         var buckets = TimeBuckets.Compute(batch.QueryTimestamps, batch.Timestamps, _model.Config.TimeBuckets);
         var keys = new Tensor[_model.Layers.Count];
         var values = new Tensor[_model.Layers.Count];
@@ -58,7 +58,7 @@ public sealed class MFalcon
         using var scope = NewDisposeScope();
         int n = cache.Length;
         var queryPos = tensor(new long[] { n }, device: _device);
-        var historyPos = arange(n, device: _device);
+        var historyPos = arange(Scalars.Of((long)n), device: _device);
         var historyBuckets = TimeBuckets.Compute(tensor(new[] { cache.RequestTime }, device: _device).view(1, 1), cache.Timestamps, _model.Config.TimeBuckets); // [1, 1, n]
         var selfBuckets = zeros(1, 1, 1, dtype: ScalarType.Int64, device: _device);
         var rabHistory = _model.Biases.Select(b => b.ForPositions(queryPos, historyPos, historyBuckets).unsqueeze(1)).ToArray(); // [1, 1, 1, n]

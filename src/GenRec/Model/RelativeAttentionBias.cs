@@ -64,8 +64,8 @@ public sealed class RelativeAttentionBias : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         long l = timeBuckets.shape[1];
         if (l > paddedLength) throw new ArgumentException($"sequence of length {l} is longer than the model's padded length N = {paddedLength}.");
-        var i = arange(l, device: timeBuckets.device).unsqueeze(1);
-        var j = arange(l, device: timeBuckets.device).unsqueeze(0);
+        var i = arange(Scalars.Of((long)l), device: timeBuckets.device).unsqueeze(1);
+        var j = arange(Scalars.Of((long)l), device: timeBuckets.device).unsqueeze(0);
         var rel = j.Minus(i).add_(Scalars.Of((long)(paddedLength - 1)));
         var index = rel.mul_(Scalars.Of((long)(maxBucket + 1))).unsqueeze(0).Plus(timeBuckets);
         long blocked = (2L * paddedLength - 1) * (maxBucket + 1);
@@ -128,7 +128,7 @@ public sealed class RelativeAttentionBias : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var table = _posWeights.unsqueeze(1).Plus(_timeWeights.unsqueeze(0)).flatten();
-        using var blocked = full(1, Blocked, dtype: table.dtype, device: table.device);
+        using var blocked = full(1, Scalars.Of(Blocked), dtype: table.dtype, device: table.device);
         var all = cat([table, blocked]);
         return all.index_select(0, index.flatten()).view(index.shape).MoveToOuterDisposeScope();
     }
@@ -139,8 +139,8 @@ public sealed class RelativeAttentionBias : nn.Module<Tensor, Tensor>
         long l = timeBuckets.shape[1];
         if (l > _n) throw new ArgumentException($"sequence of length {l} is longer than the model's padded length N = {_n}.");
         using var scope = NewDisposeScope();
-        var i = arange(l, device: timeBuckets.device).unsqueeze(1);
-        var j = arange(l, device: timeBuckets.device).unsqueeze(0);
+        var i = arange(Scalars.Of((long)l), device: timeBuckets.device).unsqueeze(1);
+        var j = arange(Scalars.Of((long)l), device: timeBuckets.device).unsqueeze(0);
         var pos = _posWeights.index_select(0, j.Minus(i).add_(Scalars.Of((long)(_n - 1))).flatten()).view(1, l, l);
         var time = _timeWeights.index_select(0, timeBuckets.flatten()).view(timeBuckets.shape);
         return pos.Plus(time).MoveToOuterDisposeScope();

@@ -118,7 +118,7 @@ public abstract class SequenceEncoder : nn.Module<SequenceBatch, Tensor>
             throw new ArgumentException($"batch width {batch.Width} exceeds the model's padded length {Config.PaddedLength}.");
         using var scope = NewDisposeScope();
         var valid = batch.ValidMask().unsqueeze(-1).to(_items.weight!.dtype);
-        var x = InputEmbeddings(batch, batch.Positions ?? arange(batch.Width, device: batch.Ids.device)) * valid;
+        var x = InputEmbeddings(batch, batch.Positions ?? arange(Scalars.Of((long)batch.Width), device: batch.Ids.device)) * valid;
         return Encode(x, valid, batch).MoveToOuterDisposeScope();
     }
 
@@ -180,7 +180,7 @@ public abstract class SequenceEncoder : nn.Module<SequenceBatch, Tensor>
     public Tensor NormalizedItemTable()
     {
         if (_itemFeatures.Count == 0) return nn.functional.normalize(_items.weight!, p: 2, dim: -1, eps: NormEps);
-        using var all = arange(ItemTableSize, device: _items.weight!.device);
+        using var all = arange(Scalars.Of(ItemTableSize), device: _items.weight!.device);
         return nn.functional.normalize(ItemVectors(all), p: 2, dim: -1, eps: NormEps);
     }
 
@@ -196,6 +196,6 @@ public abstract class SequenceEncoder : nn.Module<SequenceBatch, Tensor>
     public static Tensor LastPosition(Tensor embeddings, long[] lengths)
     {
         var idx = tensor(lengths.Select(l => l - 1).ToArray(), device: embeddings.device);
-        return embeddings[arange(embeddings.shape[0], device: embeddings.device), idx];
+        return embeddings[arange(Scalars.Of(embeddings.shape[0]), device: embeddings.device), idx];
     }
 }

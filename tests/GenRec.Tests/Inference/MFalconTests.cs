@@ -1,3 +1,4 @@
+using GenRec.Native;
 using GenRec.Data;
 using GenRec.Data.Features;
 using GenRec.Inference;
@@ -113,14 +114,14 @@ public class MFalconTests
         using var _ = no_grad();
         var s = RankingSequence.From(history, [], interleaved: true);
         using var batch = SequenceBatch.Create([s.Tokens], [s.Timestamps], null, CPU, [s.Kinds], [null]);
-        using var positions = arange(s.Tokens.Length);
+        using var positions = arange(Scalars.Of((long)s.Tokens.Length));
         using var diff = paired.InputEmbeddings(batch, positions).sub(plain.InputEmbeddings(batch, positions))[0];
         for (int p = 0; p < s.Tokens.Length; p++)
         {
             using var row = diff[p];
             if (s.Kinds[p] != Token.ActionKind) { Assert.True(row.abs().max().item<float>() < 1e-6f, $"position {p} changed"); continue; }
             Assert.Equal(0, s.Kinds[p - 1]);
-            using var expected = paired.ItemVectors(tensor(new[] { s.Tokens[p - 1] })).squeeze(0).mul(4.0); // √16
+            using var expected = paired.ItemVectors(tensor(new[] { s.Tokens[p - 1] })).squeeze(0).mul(Scalars.Of(4.0)); // √16
             Assert.True(row.sub(expected).abs().max().item<float>() < 1e-5f, $"position {p}");
         }
     }

@@ -1,3 +1,4 @@
+using GenRec.Native;
 using GenRec.Data;
 using GenRec.Model;
 using TorchSharp;
@@ -15,7 +16,7 @@ public class HstuMathTests
         // One head, L = 2, d = 1: S = q kᵀ = [[3, -1], [6, -2]]; rab adds 0.5 to every entry.
         using var q = tensor(new float[] { 1, 2 }).view(1, 1, 2, 1);
         using var k = tensor(new float[] { 3, -1 }).view(1, 1, 2, 1);
-        using var rab = full(1, 1, 2, 2, 0.5f);
+        using var rab = full(1, 1, 2, 2, Scalars.Of(0.5));
         using var a = HstuLayer.PointwiseAttentionWeights(q, k, rab, n: 5);
         var got = a.data<float>().ToArray();
         double[] want = [Silu(3.5) / 5, 0, Silu(6.5) / 5, Silu(-1.5) / 5];
@@ -32,7 +33,7 @@ public class HstuMathTests
         using var layer = new HstuLayer(d, h, dqk, dv, n, dropout: 0, attentionDropout: 0);
         layer.eval();
         using var x = randn(1, l, d);
-        using var rab = randn(1, l, l).mul(0.1);
+        using var rab = randn(1, l, l).mul(Scalars.Of(0.1));
         using var valid = ones(1, l, 1);
         using var y = layer.forward(x, rab, valid);
 
@@ -160,7 +161,7 @@ public class HstuMathTests
         manual_seed(11);
         var m = new HstuEncoder(new ModelConfig { EmbeddingDim = 8, NumLayers = 2, NumHeads = 2, QkDim = 4, VDim = 4, MaxLength = 10 }, 20);
         // Larger weights than the init so that every input visibly changes the output.
-        using (no_grad()) foreach (var p in m.parameters()) p.mul_(10);
+        using (no_grad()) foreach (var p in m.parameters()) p.mul_(Scalars.Of(10L));
         m.eval();
         return m;
     }

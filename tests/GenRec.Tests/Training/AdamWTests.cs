@@ -22,10 +22,10 @@ public class AdamWTests
         for (int step = 0; step < 6; step++)
         {
             ours.ZeroGrad();
-            using (var l = (a - target).pow(2).sum()) l.backward();
+            using (var l = (a - target).pow(Scalars.Of(2L)).sum()) l.backward();
             ours.Step();
             theirs.zero_grad();
-            using (var l = (b - target).pow(2).sum()) l.backward();
+            using (var l = (b - target).pow(Scalars.Of(2L)).sum()) l.backward();
             theirs.step();
         }
         Assert.True(a.allclose(b, 1e-5, 1e-6));

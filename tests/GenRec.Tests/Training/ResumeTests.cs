@@ -110,7 +110,7 @@ public class ResumeTests
         using var dir = new TempDir();
         using var t = new Trainer(Config(), Data, CPU) { RunDirectory = dir.Path };
         int steps = 0;
-        t.LossFault = loss => ++steps == 11 ? loss.mul(float.NaN) : loss;
+        t.LossFault = loss => ++steps == 11 ? loss.mul(Scalars.Of(double.NaN)) : loss;
         var e = Assert.Throws<TrainingDivergedException>(() => t.Run());
         Assert.Contains("epoch 2, step 3", e.Message);
         Assert.Contains("NaN", e.Message);
@@ -128,7 +128,7 @@ public class ResumeTests
         var p = t.Model.parameters().First();
         int steps = 0;
         // Finite value (0 · √0 = 0), NaN gradient (0 · ∞).
-        t.LossFault = loss => ++steps == 5 ? loss.Plus(p.Minus(p).sum().sqrt().mul(0.0)) : loss;
+        t.LossFault = loss => ++steps == 5 ? loss.Plus(p.Minus(p).sum().sqrt().mul(Scalars.Of(0.0))) : loss;
         var e = Assert.Throws<TrainingDivergedException>(() => t.Run());
         Assert.Contains("epoch 1, step 5", e.Message);
         Assert.Contains("gradient of parameter #0", e.Message);

@@ -1,3 +1,4 @@
+using GenRec.Native;
 using GenRec.Data;
 using GenRec.Model;
 using GenRec.Training;
@@ -83,7 +84,7 @@ public class SequencePackingTests
         using var negatives = randint(1, v, [groups, r], dtype: ScalarType.Int64);
         negatives[0, 0] = tensor(3L); // a collision with position 0's target
         using var grouped = SampledSoftmaxLoss.ComputeGrouped(users, targets, negatives, g, table, 0.05);
-        using var perPosition = negatives.index_select(0, arange(p).div(g, rounding_mode: RoundingMode.floor));
+        using var perPosition = negatives.index_select(0, arange(Scalars.Of((long)p)).div(Scalars.Of((long)g), rounding_mode: RoundingMode.floor));
         using var want = SampledSoftmaxLoss.ComputeGathered(users, targets, perPosition, table, 0.05);
         Assert.Equal(want.item<float>(), grouped.item<float>(), 4);
         Assert.Throws<ArgumentException>(() => SampledSoftmaxLoss.ComputeGrouped(users, targets, randint(1, v, [groups + 1, r], dtype: ScalarType.Int64), g, table, 0.05));
