@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using GenRec.Data;
 using GenRec.Data.Features;
@@ -67,12 +66,12 @@ public class OneItemSpaceTests
     public async Task TheDemosOutputFolderIsRecommendedAndServedWithTheDemoModelsOwnAnswers()
     {
         using var dir = new TempDir();
-        var demo = Json(Cli("demo", "--out", dir.Path, "--epochs", "1", "--threads", "1", "--json"));
+        var demo = Json(GenRecCli.Run("demo", "--out", dir.Path, "--epochs", "1", "--threads", "1", "--json"));
         string user = demo.GetProperty("user").GetString()!;
         var want = demo.GetProperty("recommendations").EnumerateArray().Select(r => r.GetProperty("item").GetString()!).ToList();
         var ckpt = Path.Combine(dir.Path, "run", "checkpoint.ckpt");
 
-        var cli = Json(Cli("recommend", "--checkpoint", ckpt, "--data", dir.Path, "--user", user, "--k", "10", "--threads", "1", "--json"));
+        var cli = Json(GenRecCli.Run("recommend", "--checkpoint", ckpt, "--data", dir.Path, "--user", user, "--k", "10", "--threads", "1", "--json"));
         Assert.Equal(want, cli.GetProperty("recommendations").EnumerateArray().Select(r => r.GetProperty("item").GetString()!));
 
         using var engine = RecommenderEngine.Load(dir.Path, ckpt, null, CPU);
@@ -84,7 +83,7 @@ public class OneItemSpaceTests
         var lines = File.ReadAllLines(Path.Combine(dir.Path, "ratings.csv"));
         var shuffled = Path.Combine(dir.Path, "other.csv");
         File.WriteAllLines(shuffled, lines.Take(1).Concat(lines.Skip(1).Reverse()));
-        var refused = Cli("recommend", "--checkpoint", ckpt, "--data", shuffled, "--user", user, "--threads", "1");
+        var refused = GenRecCli.Run("recommend", "--checkpoint", ckpt, "--data", shuffled, "--user", user, "--threads", "1");
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("number items differently", refused.Output);
     }
@@ -102,18 +101,6 @@ public class OneItemSpaceTests
     {
         Assert.True(run.ExitCode == 0, run.Output);
         return JsonDocument.Parse(run.Output.Split('\n').First(l => l.StartsWith('{'))).RootElement.Clone();
-    }
-
-    private static (int ExitCode, string Output) Cli(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "GenRec.Cli.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        var output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, output + "\n" + err.Result);
     }
 
     private static string RepoRoot()

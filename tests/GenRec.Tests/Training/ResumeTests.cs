@@ -145,7 +145,7 @@ public class ResumeTests
         string[] Resume(string run) => ["train", "--resume", run, "--data", csv, "--threads", "1"];
 
         var straight = Path.Combine(dir.Path, "straight");
-        Assert.Equal(0, Cli(Train(straight)).ExitCode);
+        Assert.Equal(0, GenRecCli.Run(Train(straight)).ExitCode);
         var want = Load(straight);
 
         var rng = new Random(9);
@@ -157,7 +157,7 @@ public class ResumeTests
             // Kill after the first checkpoint exists, at a random moment, then resume (and kill again while resuming, once).
             for (int attempt = 0; attempt < 2; attempt++)
             {
-                using var p = Start(args);
+                using var p = GenRecCli.Start(args);
                 var ckpt = Path.Combine(run, "checkpoint.ckpt");
                 var clock = Stopwatch.StartNew();
                 var before = File.Exists(ckpt) ? File.GetLastWriteTimeUtc(ckpt) : DateTime.MinValue;
@@ -167,7 +167,7 @@ public class ResumeTests
                 p.WaitForExit();
                 args = Resume(run);
             }
-            var last = Cli(Resume(run));
+            var last = GenRecCli.Run(Resume(run));
             Assert.True(last.ExitCode == 0, last.Output);
             AssertSameWeights(want, Load(run));
         }
@@ -178,31 +178,6 @@ public class ResumeTests
     {
         var (_, model) = Checkpoint.Load(Path.Combine(run, "checkpoint.ckpt"), CPU);
         using (model) return Weights(model);
-    }
-
-    private static Process Start(string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "GenRec.Cli.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        var p = Process.Start(psi)!;
-        p.OutputDataReceived += (_, _) => { };
-        p.ErrorDataReceived += (_, _) => { };
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        return p;
-    }
-
-    private static (int ExitCode, string Output) Cli(string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "GenRec.Cli.dll"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        var output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, output + err.Result);
     }
 
     private sealed class Reporter(Action<TrainingProgress> report) : IProgress<TrainingProgress>
