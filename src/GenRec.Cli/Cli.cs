@@ -1,3 +1,4 @@
+using GenRec.Model;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -62,7 +63,7 @@ internal static class Cli
         var bad = new BadRows(skipBadRows);
         var log = DatasetReader.Read(path, bad);
         var data = DataSource.FromRatings(log);
-        if (!quiet) Note($"read {log.Name}: {log.Users.Count:N0} users, {log.Corpus.Length:N0} items, {log.NumEvents:N0} events, built with the built-in ratings schema in {sw.Elapsed.TotalSeconds:F1}s");
+        if (!quiet) Note($"read {log.Name}: {data.UserCount:N0} users, {data.Corpus.Length:N0} items, {log.NumEvents:N0} events, built with the built-in ratings schema in {sw.Elapsed.TotalSeconds:F1}s");
         // Skipped rows are reported even with --json (on standard error): dropping data must never be silent.
         if (bad.Count > 0)
         {
@@ -73,9 +74,9 @@ internal static class Cli
     }
 
     /// <summary>Loads a checkpoint and a dataset and checks that the model's item table covers the dataset's item ids.</summary>
-    public static (GenRec.Training.Checkpoint Info, GenRec.Model.SequenceEncoder Model, ISequenceDataset Data) LoadModelAndData(string checkpoint, string data, Device device, bool quiet)
+    public static (GenRec.Model.Checkpoint Info, GenRec.Model.SequenceEncoder Model, ISequenceDataset Data) LoadModelAndData(string checkpoint, string data, Device device, bool quiet)
     {
-        var (info, model) = GenRec.Training.Checkpoint.Load(checkpoint, device);
+        var (info, model) = GenRec.Model.Checkpoint.Load(checkpoint, device);
         try
         {
             var dataset = LoadData(data, quiet);

@@ -1,3 +1,4 @@
+using GenRec.Model;
 using System.CommandLine;
 using GenRec.Training;
 

@@ -22,28 +22,36 @@ public sealed class RatingsLog
         ItemTitles = itemTitles ?? new Dictionary<long, string>();
         _itemKeys = itemKeys;
         _userKeys = userKeys;
-        var byUser = new Dictionary<long, List<int>>();
-        var corpus = new HashSet<long>();
         for (int i = 0; i < interactions.Count; i++)
+            if (interactions[i].ItemId <= 0)
+                throw new ArgumentException($"{name}: item id {interactions[i].ItemId} at event {i}: ids must be positive (0 is padding).");
+        // The pipeline reads Events only; the per-user views serve reports and tests, so they are built on first use.
+        _users = new Lazy<IReadOnlyList<UserSequence>>(GroupByUser);
+        _corpus = new Lazy<long[]>(() => Events.Select(x => x.ItemId).Distinct().Order().ToArray());
+    }
+
+    private readonly Lazy<IReadOnlyList<UserSequence>> _users;
+    private readonly Lazy<long[]> _corpus;
+
+    private IReadOnlyList<UserSequence> GroupByUser()
+    {
+        var byUser = new Dictionary<long, List<int>>();
+        for (int i = 0; i < Events.Count; i++)
         {
-            var x = interactions[i];
-            if (x.ItemId <= 0) throw new ArgumentException($"{name}: item id {x.ItemId} at event {i}: ids must be positive (0 is padding).");
-            if (!byUser.TryGetValue(x.UserId, out var list)) byUser[x.UserId] = list = [];
+            if (!byUser.TryGetValue(Events[i].UserId, out var list)) byUser[Events[i].UserId] = list = [];
             list.Add(i);
-            corpus.Add(x.ItemId);
         }
         var users = new List<UserSequence>(byUser.Count);
         foreach (var (user, idx) in byUser.OrderBy(kv => kv.Key))
         {
             // OrderBy is stable, which is what "ties keep file order" needs.
-            var ordered = idx.OrderBy(i => interactions[i].Timestamp).ToArray();
+            var ordered = idx.OrderBy(i => Events[i].Timestamp).ToArray();
             users.Add(new UserSequence(user,
-                ordered.Select(i => interactions[i].ItemId).ToArray(),
-                ordered.Select(i => interactions[i].Timestamp).ToArray(),
-                ordered.Select(i => interactions[i].Rating).ToArray()));
+                ordered.Select(i => Events[i].ItemId).ToArray(),
+                ordered.Select(i => Events[i].Timestamp).ToArray(),
+                ordered.Select(i => Events[i].Rating).ToArray()));
         }
-        Users = users;
-        Corpus = corpus.Order().ToArray();
+        return users;
     }
 
     private readonly IReadOnlyDictionary<long, string>? _itemKeys;
@@ -56,10 +64,10 @@ public sealed class RatingsLog
     public IReadOnlyList<Interaction> Events { get; }
 
     /// <summary>Users in ascending id order, each with its chronological history.</summary>
-    public IReadOnlyList<UserSequence> Users { get; }
+    public IReadOnlyList<UserSequence> Users => _users.Value;
 
     /// <summary>Every distinct item id that occurs, ascending.</summary>
-    public long[] Corpus { get; }
+    public long[] Corpus => _corpus.Value;
 
     /// <summary>Total number of interactions.</summary>
     public int NumEvents => Events.Count;

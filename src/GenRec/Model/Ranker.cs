@@ -18,6 +18,12 @@ public abstract class Ranker : nn.Module
         Interleaved = interleaved;
     }
 
+    /// <summary>The ranker <c>ranking.variant</c> names (HSTU interleaved or summed, or the DLRM baseline), untrained.</summary>
+    public static Ranker Create(ExperimentConfig config, long itemTableSize, Data.Features.FeatureSpace features, IReadOnlyList<RankingTask> tasks) =>
+        config.Ranking.Variant == "dlrm"
+            ? new DlrmRanker(itemTableSize, features, tasks, config.Model.EmbeddingDim, config.Ranking.HeadHidden)
+            : new RankingModel(config.Model, itemTableSize, features, tasks, config.Ranking.Variant == "interleaved", config.Ranking.HeadHidden);
+
     /// <summary>The tasks, in logit order.</summary>
     public IReadOnlyList<RankingTask> Tasks { get; }
 

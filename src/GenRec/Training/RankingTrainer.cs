@@ -37,17 +37,11 @@ public sealed class RankingTrainer : IDisposable
     public static Ranker CreateModel(ExperimentConfig config, ISequenceDataset data, IReadOnlyList<RankingTask> tasks)
     {
         var features = data.Features.Select(config.Features);
-        var model = CreateModel(config, data.ItemTableSize, features, tasks);
+        var model = Ranker.Create(config, data.ItemTableSize, features, tasks);
         if (model is RankingModel hstu)
             for (int g = 0; g < features.ItemFeatures.Count; g++) hstu.Encoder.SetItemFeatureIds(g, data.ItemFeatureIds(g)!);
         return model;
     }
-
-    /// <summary>The ranker <c>ranking.variant</c> names (weights fresh; a checkpoint's are loaded over them).</summary>
-    public static Ranker CreateModel(ExperimentConfig config, long itemTableSize, Data.Features.FeatureSpace features, IReadOnlyList<RankingTask> tasks) =>
-        config.Ranking.Variant == "dlrm"
-            ? new DlrmRanker(itemTableSize, features, tasks, config.Model.EmbeddingDim, config.Ranking.HeadHidden)
-            : new RankingModel(config.Model, itemTableSize, features, tasks, config.Ranking.Variant == "interleaved", config.Ranking.HeadHidden);
 
     /// <summary>Trains any <see cref="Ranker"/> (for example the <see cref="DlrmRanker"/> baseline) with the same loop and optimiser.</summary>
     public RankingTrainer(ExperimentConfig config, RankingSplit split, Device device, Func<Ranker> create)
@@ -179,7 +173,7 @@ public sealed class RankingTrainer : IDisposable
             ItemKeys = data.ItemKeys,
             Epoch = epochs,
             RankingTasks = Model.Tasks,
-            RankingMetrics = metrics,
+            RankingMetrics = Checkpoint.MetricsJson(metrics),
         }.Save(path, Model);
     }
 

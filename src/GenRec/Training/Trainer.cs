@@ -434,7 +434,7 @@ public sealed class Trainer : IDisposable
             Epoch = _epochsDone,
             Step = stepsIntoEpoch,
             DataFingerprint = DataFingerprint,
-            Metrics = metrics,
+            Metrics = Checkpoint.MetricsJson(metrics),
         }.Save(Path.Combine(RunDirectory!, "checkpoint.ckpt"), Model, w =>
         {
             _optimizer.SaveState(w);

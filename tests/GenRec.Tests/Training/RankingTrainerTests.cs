@@ -103,7 +103,7 @@ public class RankingTrainerTests
         using var _ = loaded;
         Assert.Equal(variant == "interleaved", loaded.Interleaved);
         Assert.Equal(split.Tasks, loaded.Tasks);
-        Assert.Equal(eval.Binary["like"].Auc, info.RankingMetrics!.Binary["like"].Auc, 12);
+        Assert.Equal(eval.Binary["like"].Auc, info.RankingMetrics!["binary"]!["like"]!["auc"]!.GetValue<double>(), 12);
         trainer.Model.eval();
         var e = split.Test[0];
         var h = RankingSequence.From(e.History, [], loaded.Interleaved).AsHistory(e.RequestTime);

@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using GenRec.Model;
 
-namespace GenRec.Training;
+namespace GenRec.Model;
 
 /// <summary>
 /// One experiment: the model and how to train it. Stored as JSON (<c>configs/**.json</c>) and inside every checkpoint.

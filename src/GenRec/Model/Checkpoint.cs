@@ -4,7 +4,7 @@ using GenRec.Model;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace GenRec.Training;
+namespace GenRec.Model;
 
 /// <summary>
 /// A trained model with everything needed to use it again: the experiment config, the item table size, the
@@ -59,17 +59,24 @@ public sealed record Checkpoint
     /// </summary>
     public int Step { get; init; }
 
-    /// <summary>SHA-256 of the training data as the trainer saw it (<see cref="Trainer.DataFingerprint"/>); a resume on other data is refused.</summary>
+    /// <summary>SHA-256 of the training data as the trainer saw it (the trainer's data fingerprint); a resume on other data is refused.</summary>
     public string? DataFingerprint { get; init; }
 
-    /// <summary>Metrics of the last evaluation, if any.</summary>
-    public Evaluation.RetrievalMetrics? Metrics { get; init; }
+    /// <summary>
+    /// A metrics record as it goes into the header (the evaluators' record types live above this room, so the header
+    /// keeps their JSON form: <see cref="Metrics"/>, <see cref="RankingMetrics"/>).
+    /// </summary>
+    public static System.Text.Json.Nodes.JsonObject? MetricsJson(object? metrics) =>
+        metrics is null ? null : JsonSerializer.SerializeToNode(metrics, metrics.GetType(), ExperimentConfig.Json)!.AsObject();
+
+    /// <summary>Metrics of the last evaluation (a retrieval metrics record as JSON), if any.</summary>
+    public System.Text.Json.Nodes.JsonObject? Metrics { get; init; }
 
     /// <summary>Ranking checkpoints (<c>genrec rank-train --out</c>): the tasks in logit order; null for retrieval models.</summary>
     public IReadOnlyList<Data.RankingTask>? RankingTasks { get; init; }
 
-    /// <summary>Ranking checkpoints: the test users' metrics at the end of training.</summary>
-    public Evaluation.RankingEvaluation? RankingMetrics { get; init; }
+    /// <summary>Ranking checkpoints: the test users' metrics at the end of training (a ranking evaluation record as JSON).</summary>
+    public System.Text.Json.Nodes.JsonObject? RankingMetrics { get; init; }
 
     /// <summary>Whether this is a ranking model (<see cref="LoadRanker"/>) rather than a retrieval model (<see cref="Load"/>).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
@@ -142,7 +149,7 @@ public sealed record Checkpoint
         using var r = new BinaryReader(fs);
         var info = ReadHeader(path, r);
         if (!info.IsRanking) throw new InvalidDataException($"{path}: a retrieval checkpoint (genrec train); ranking needs one written by genrec rank-train --out.");
-        var model = RankingTrainer.CreateModel(info.Config, info.ItemTableSize, info.Features ?? new Data.Features.FeatureSpace(), info.RankingTasks!);
+        var model = Ranker.Create(info.Config, info.ItemTableSize, info.Features ?? new Data.Features.FeatureSpace(), info.RankingTasks!);
         return (info, LoadWeights(path, r, model, device));
     }
 

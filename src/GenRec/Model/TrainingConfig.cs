@@ -1,4 +1,4 @@
-namespace GenRec.Training;
+namespace GenRec.Model;
 
 /// <summary>Optimisation and evaluation settings. Defaults are the paper's ML-1M settings.</summary>
 public sealed record TrainingConfig

@@ -1,4 +1,4 @@
-namespace GenRec.Training;
+namespace GenRec.Model;
 
 /// <summary>Settings of a ranking experiment (the config's <c>ranking</c> section), used by <c>genrec rank-train</c>.</summary>
 public sealed record RankingConfig
