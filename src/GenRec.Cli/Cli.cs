@@ -49,7 +49,7 @@ internal static class Cli
     public static void Note(string text) => Console.Error.WriteLine(text);
 
     /// <summary>Opens a prepared folder (genrec prepare) or reads a ratings dataset.</summary>
-    public static ISequenceDataset LoadData(string path, bool quiet, bool skipBadRows = false)
+    public static GenRec.Data.Features.PreparedDataset LoadData(string path, bool quiet, bool skipBadRows = false)
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
         if (GenRec.Data.Features.PreparedDataset.IsPrepared(path))

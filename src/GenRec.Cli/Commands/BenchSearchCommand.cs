@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
-using GenRec.Serving.Search;
+using GenRec.Inference.Search;
 
 namespace GenRec.Cli.Commands;
 

@@ -43,15 +43,19 @@ internal static class DemoCommand
             using var data = DataSource.FromRatings(log);
 
             var cfg = Config(r.GetValue(epochs));
-            using var trainer = new Trainer(cfg, data, dev) { RunDirectory = dir is null ? null : Path.Combine(dir, "run") };
+            // The run folder always exists (a temporary one without --out): the demo recommends from its checkpoint
+            // through the same pipeline as genrec recommend and the service.
+            var run = dir is null ? Directory.CreateTempSubdirectory("genrec-demo-").FullName : Path.Combine(dir, "run");
+            using var cleanup = new TemporaryFolder(dir is null ? run : null);
+            using var trainer = new Trainer(cfg, data, dev) { RunDirectory = run };
             var results = TrainingView.Run(trainer, asJson);
             var hstu = results.Last().Metrics!;
             var pop = PopularityBaseline.Evaluate(trainer.Split.Eval, data.Corpus, PopularityBaseline.Counts(trainer.Split.Train));
 
             var user = data.UserKey(0);
             var history = data.Latest(user, cfg.Model.MaxLength, cfg.Features)!;
-            using var rec = new Recommender(trainer.Model, data.Corpus, dev);
-            var items = rec.Recommend(history, 10);
+            using var pipeline = RecommendationPipeline.Load(data, Path.Combine(run, "checkpoint.ckpt"), null, dev);
+            var items = pipeline.Retrieve(history, 10, history.HistoryItems.ToHashSet());
             if (asJson)
             {
                 Cli.PrintJson(new { hstu, popularity = pop, wallSeconds = clock.Elapsed.TotalSeconds, user, recommendations = items.Select(i => new { item = data.ItemKey(i.Item), score = i.Score, title = data.Describe(i.Item) }) });
@@ -81,5 +85,14 @@ internal static class DemoCommand
                 w.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{x.UserId},{x.ItemId},{x.Rating},{x.Timestamp}"));
         }
         File.Move(tmp, path, overwrite: true);
+    }
+
+    /// <summary>Removes a folder when disposed (nothing for null).</summary>
+    private sealed class TemporaryFolder(string? path) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (path is not null && Directory.Exists(path)) Directory.Delete(path, true);
+        }
     }
 }

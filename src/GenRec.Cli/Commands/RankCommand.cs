@@ -43,39 +43,28 @@ internal static class RankCommand
             if (topN is not null && r.GetValue(retrieval) is null) throw new ArgumentException("--top-from-retrieval needs --retrieval CHECKPOINT (a model written by genrec train).");
             if (r.GetValue(k) is < 1) throw new ArgumentException($"--k {r.GetValue(k)}: expected a positive number.");
             var dev = Cli.Setup(r.GetValue(device)!, r.GetValue(threads));
-            var (info, ranker) = Checkpoint.LoadRanker(r.GetValue(ckpt)!, dev);
-            using var _ranker = ranker;
-            var dataset = Cli.LoadData(r.GetValue(data)!, asJson, r.GetValue(skipBad));
-            using var _data = dataset as IDisposable;
-            info.EnsureFits(r.GetValue(ckpt)!, dataset);
+            using var dataset = Cli.LoadData(r.GetValue(data)!, asJson, r.GetValue(skipBad));
+            using var pipeline = RecommendationPipeline.Load(dataset, topN is null ? null : r.GetValue(retrieval), r.GetValue(ckpt)!, dev);
             string id = r.GetValue(user)!;
-            var rc = info.Config.Ranking;
-            int contextual = (info.Features ?? new()).TokenKinds.Count(t => t.Role == "contextual");
-            var history = dataset.Latest(id, rc.HistoryItems + contextual, info.Config.Features) ?? throw new ArgumentException($"--user {id}: no such user in {dataset.Name}.");
+            var rc = pipeline.RankingInfo!.Config.Ranking;
+            var history = dataset.Latest(id, pipeline.RankingWindow, pipeline.RankingFeatures) ?? throw new ArgumentException($"--user {id}: no such user in {dataset.Name}.");
 
             IReadOnlyList<(long Item, float Score)> picked;
             if (file is not null) picked = CandidateFile.Read(file, dataset).Select(i => (i, float.NaN)).ToList();
             else
             {
-                var (rinfo, retriever) = Checkpoint.Load(r.GetValue(retrieval)!, dev);
-                using var _r = retriever;
-                ItemIds.EnsureSame(r.GetValue(retrieval)!, rinfo.ItemKeys, r.GetValue(ckpt)!, info.ItemKeys);
-                rinfo.EnsureFits(r.GetValue(retrieval)!, dataset);
-                var latest = dataset.Latest(id, retriever.Config.MaxLength, rinfo.Config.Features)!;
-                using var rec = new Recommender(retriever, dataset.Corpus, dev);
-                picked = rec.Recommend(latest, topN!.Value);
+                var latest = dataset.Latest(id, pipeline.RetrievalWindow, pipeline.RetrievalFeatures)!;
+                picked = pipeline.Retrieve(latest, topN!.Value, latest.HistoryItems.ToHashSet());
             }
-            var seq = RankingSequence.From(history, [], ranker.Interleaved);
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            using var logits = ranker.ScoreCandidates(seq.AsHistory(history.TargetTimestamp), picked.Select(p => p.Item).ToArray(), history.TargetTimestamp, dev, rc.MicroBatch);
-            double ms = clock.Elapsed.TotalMilliseconds;
-            var tasks = ranker.Tasks;
-            var z = logits.cpu().data<float>().ToArray();
-            double Score(int c, int t) => tasks[t].Predict(z[c * tasks.Count + t]);
             string? by = r.GetValue(sortBy);
-            int sortTask = RankingTask.SortIndex(tasks, by);
+            int sortTask = pipeline.SortTask(by);
+            var tasks = pipeline.Tasks;
             if (sortTask < 0) throw new ArgumentException($"--sort-by {by}: the model's tasks are {string.Join(", ", tasks.Select(t => t.Name))}.");
-            var order = Enumerable.Range(0, picked.Count).OrderByDescending(c => Score(c, sortTask)).Take(r.GetValue(k) ?? picked.Count).ToList();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var ranked = pipeline.Rank(history, picked.Select(p => p.Item).ToArray(), sortTask);
+            double ms = clock.Elapsed.TotalMilliseconds;
+            double Score(int c, int t) => ranked[c].Scores[t];
+            var order = Enumerable.Range(0, ranked.Count).Take(r.GetValue(k) ?? ranked.Count).ToList();
             if (asJson)
             {
                 Cli.PrintJson(new
@@ -87,9 +76,9 @@ internal static class RankCommand
                     ranked = order.Select((c, n) => new
                     {
                         rank = n + 1,
-                        item = dataset.ItemKey(picked[c].Item),
-                        title = dataset.Describe(picked[c].Item),
-                        retrievalScore = float.IsNaN(picked[c].Score) ? (float?)null : picked[c].Score,
+                        item = dataset.ItemKey(picked[ranked[c].Given].Item),
+                        title = dataset.Describe(picked[ranked[c].Given].Item),
+                        retrievalScore = float.IsNaN(picked[ranked[c].Given].Score) ? (float?)null : picked[ranked[c].Given].Score,
                         scores = Enumerable.Range(0, tasks.Count).ToDictionary(t => tasks[t].Name, t => Score(c, t)),
                     }),
                 });
@@ -102,8 +91,8 @@ internal static class RankCommand
             int rank = 1;
             foreach (int c in order)
             {
-                var row = new List<string> { $"{rank++}", Spectre.Console.Markup.Escape(dataset.ItemKey(picked[c].Item)), Spectre.Console.Markup.Escape(dataset.Describe(picked[c].Item)) };
-                if (topN is not null) row.Add($"{picked[c].Score:F3}");
+                var row = new List<string> { $"{rank++}", Spectre.Console.Markup.Escape(dataset.ItemKey(picked[ranked[c].Given].Item)), Spectre.Console.Markup.Escape(dataset.Describe(picked[ranked[c].Given].Item)) };
+                if (topN is not null) row.Add($"{picked[ranked[c].Given].Score:F3}");
                 row.AddRange(Enumerable.Range(0, tasks.Count).Select(t => Score(c, t).ToString("F3", System.Globalization.CultureInfo.InvariantCulture)));
                 table.AddRow(row.ToArray());
             }

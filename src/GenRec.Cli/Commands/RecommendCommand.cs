@@ -1,6 +1,5 @@
 using System.CommandLine;
 using GenRec.Inference;
-using GenRec.Training;
 using Spectre.Console;
 
 namespace GenRec.Cli.Commands;
@@ -27,12 +26,12 @@ internal static class RecommendCommand
             int topK = r.GetValue(k);
             if (topK < 1) throw new ArgumentException($"--k {topK}: expected a positive number.");
             var dev = Cli.Setup(r.GetValue(device)!, r.GetValue(threads));
-            var (info, model, dataset) = Cli.LoadModelAndData(r.GetValue(ckpt)!, r.GetValue(data)!, dev, asJson);
-            using var __ = model;
+            using var dataset = Cli.LoadData(r.GetValue(data)!, asJson);
+            using var pipeline = RecommendationPipeline.Load(dataset, r.GetValue(ckpt)!, null, dev);
             string id = r.GetValue(user)!;
-            var history = dataset.Latest(id, model.Config.MaxLength, info.Config.Features) ?? throw new ArgumentException($"--user {id}: no such user in {dataset.Name}.");
-            using var rec = new Recommender(model, dataset.Corpus, dev);
-            var items = rec.Recommend(history, topK);
+            var history = dataset.Latest(id, pipeline.RetrievalWindow, pipeline.RetrievalFeatures)
+                ?? throw new ArgumentException($"--user {id}: no such user in {dataset.Name}.");
+            var items = pipeline.Retrieve(history, topK, history.HistoryItems.ToHashSet());
             Print(dataset, id, history, items, asJson);
             return 0;
         }));

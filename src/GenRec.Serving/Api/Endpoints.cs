@@ -143,23 +143,22 @@ internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistor
     {
         if (ids.Length == 0) return ([], false);
         var inline = request.User is null ? ParseEvents(request.History, "history")! : [];
-        var scores = await engine.RankAsync(request.User, inline, store, ids, cancel);
+        int sortTask = SortTask(engine, request.SortBy);
+        var ranked = await engine.RankAsync(request.User, inline, store, ids, sortTask, cancel);
         var tasks = engine.Tasks;
-        if (scores is null)
+        if (ranked is null)
         {
             metrics.ColdStart();
             // No history to read: keep the given (or retrieval) order, without scores.
             return (ids.Select((id, n) => new RankedItem(n + 1, engine.Data.ItemKey(id), engine.Data.Describe(id), null, retrieval?[id])).ToList(), true);
         }
-        int sortTask = SortTask(engine, request.SortBy);
-        var order = Enumerable.Range(0, ids.Length).OrderByDescending(c => scores[c][sortTask]).ToList();
-        return (order.Select((c, n) => new RankedItem(n + 1, engine.Data.ItemKey(ids[c]), engine.Data.Describe(ids[c]),
-            Enumerable.Range(0, tasks.Count).ToDictionary(t => tasks[t].Name, t => scores[c][t]), retrieval?[ids[c]])).ToList(), false);
+        return (ranked.Select((c, n) => new RankedItem(n + 1, engine.Data.ItemKey(c.Item), engine.Data.Describe(c.Item),
+            Enumerable.Range(0, tasks.Count).ToDictionary(t => tasks[t].Name, t => c.Scores[t]), retrieval?[c.Item])).ToList(), false);
     }
 
     private static int SortTask(RecommenderEngine engine, string? sortBy)
     {
-        int i = RankingTask.SortIndex(engine.Tasks, sortBy);
+        int i = engine.Pipeline.SortTask(sortBy);
         if (i < 0) throw new ApiException(400, $"sortBy: '{sortBy}' is not a task of the ranking model; expected one of {string.Join(", ", engine.Tasks.Select(t => t.Name))}.");
         return i;
     }

@@ -1,4 +1,4 @@
-using GenRec.Serving.Search;
+using GenRec.Inference.Search;
 
 namespace GenRec.Tests.Serving;
 

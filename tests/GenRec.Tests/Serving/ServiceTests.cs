@@ -77,7 +77,7 @@ public class ServiceTests(ServiceFixture service) : IClassFixture<ServiceFixture
         {
             var r = await ServiceFixture.PostOkAsync(other.Client, "/v1/retrieve", new { user = "4", k = 5 });
             Assert.Equal(5, r.GetProperty("items").GetArrayLength());
-            Assert.IsType<GenRec.Serving.Search.HnswItemIndex>(other.Engine.Index);
+            Assert.IsType<GenRec.Inference.Search.HnswItemIndex>(other.Engine.Index);
         }
         finally
         {

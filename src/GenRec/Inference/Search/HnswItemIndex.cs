@@ -1,6 +1,6 @@
 using Cloud.Unum.USearch;
 
-namespace GenRec.Serving.Search;
+namespace GenRec.Inference.Search;
 
 /// <summary>
 /// Approximate inner-product top-K for large catalogs: an HNSW graph from USearch (Cloud.Unum.USearch). Excluded

@@ -1,4 +1,4 @@
-namespace GenRec.Serving.Search;
+namespace GenRec.Inference.Search;
 
 /// <summary>Inner-product top-K search over item embeddings; implementations are safe to query from many threads.</summary>
 public interface IItemIndex : IDisposable

@@ -1,7 +1,7 @@
 using System.Buffers;
 using GenRec.Inference;
 
-namespace GenRec.Serving.Search;
+namespace GenRec.Inference.Search;
 
 /// <summary>
 /// Exact inner-product top-K over item embeddings (<see cref="ExactTopK"/>: one SIMD dot product per item and a

@@ -1,0 +1,213 @@
+using GenRec.Data;
+using GenRec.Data.Features;
+using GenRec.Inference.Search;
+using GenRec.Model;
+using static TorchSharp.torch;
+
+namespace GenRec.Inference;
+
+/// <summary>
+/// The one retrieve-then-rank pipeline, used by <c>genrec recommend</c>, <c>genrec rank</c> and the service alike:
+/// retrieval (history → user embedding at the next position → top-K through an <see cref="IItemIndex"/>, exact or
+/// HNSW) and ranking (candidates → M-FALCON → task scores → sorted by a task). Callers bring histories (the CLI from
+/// the dataset, the service merged with its store); the pipeline owns the models, the item index and the arithmetic.
+/// HSTU models run on the lean managed path (<see cref="HstuInference"/>), other models through libtorch. Tensor work
+/// is serialised by a lock: libtorch already uses every core per call.
+/// </summary>
+public sealed class RecommendationPipeline : IDisposable
+{
+    private readonly object _gate = new();
+    private readonly SequenceEncoder? _retrieval;
+    private readonly HstuInference? _lean;
+    private readonly HstuInference? _leanRanker;
+    private readonly float[] _user = [];
+    private readonly Ranker? _ranker;
+    private readonly Device _device;
+
+    private RecommendationPipeline(PreparedDataset data, Checkpoint? retrievalInfo, SequenceEncoder? retrieval, Checkpoint? rankingInfo,
+        Ranker? ranker, Device device, string index)
+    {
+        Data = data;
+        RetrievalInfo = retrievalInfo;
+        RankingInfo = rankingInfo;
+        _retrieval = retrieval;
+        _ranker = ranker;
+        _device = device;
+        if (retrieval is HstuEncoder hstu) _lean = new HstuInference(hstu);
+        // M-FALCON for an interleaved HSTU ranker runs managed too; its task head stays in libtorch (one small product).
+        if (ranker is RankingModel { Interleaved: true } rm) _leanRanker = new HstuInference(rm.Encoder);
+        if (retrieval is null) return;
+        _user = new float[retrieval.Config.EmbeddingDim];
+        using (no_grad())
+        {
+            using var ids = tensor(data.Corpus, device: device);
+            using var vectors = retrieval.NormalizedItems(ids).cpu();
+            var flat = vectors.data<float>().ToArray();
+            int dim = (int)vectors.shape[1];
+            Index = index switch
+            {
+                "exact" => new ExactItemIndex(data.Corpus, flat, dim),
+                "hnsw" => new HnswItemIndex(data.Corpus, flat, dim),
+                _ => throw new ArgumentException($"--index {index}: expected exact or hnsw."),
+            };
+        }
+    }
+
+    /// <summary>
+    /// Loads a retrieval checkpoint, a ranking one, or both over <paramref name="data"/>, after checking that each was
+    /// trained on its item ids and feature space (and both on the same ids). The pipeline owns the models; the caller
+    /// keeps the dataset.
+    /// </summary>
+    public static RecommendationPipeline Load(PreparedDataset data, string? retrievalCheckpoint, string? rankingCheckpoint, Device device,
+        string index = "exact")
+    {
+        if (index is not ("exact" or "hnsw"))
+            throw new ArgumentException($"--index {index}: expected exact (SIMD, every item) or hnsw (approximate, for large catalogs).");
+        if (retrievalCheckpoint is null && rankingCheckpoint is null) throw new ArgumentException("no model given: a retrieval or a ranking checkpoint is needed.");
+        Checkpoint? rinfo = null, kinfo = null;
+        SequenceEncoder? retrieval = null;
+        Ranker? ranker = null;
+        try
+        {
+            if (retrievalCheckpoint is not null)
+            {
+                (rinfo, retrieval) = Checkpoint.Load(retrievalCheckpoint, device);
+                rinfo.EnsureFits(retrievalCheckpoint, data);
+            }
+            if (rankingCheckpoint is not null)
+            {
+                (kinfo, ranker) = Checkpoint.LoadRanker(rankingCheckpoint, device);
+                if (rinfo is not null) ItemIds.EnsureSame(retrievalCheckpoint!, rinfo.ItemKeys, rankingCheckpoint, kinfo.ItemKeys);
+                kinfo.EnsureFits(rankingCheckpoint, data);
+            }
+            return new RecommendationPipeline(data, rinfo, retrieval, kinfo, ranker, device, index);
+        }
+        catch
+        {
+            retrieval?.Dispose();
+            ranker?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The dataset that names the items.</summary>
+    public PreparedDataset Data { get; }
+
+    /// <summary>The retrieval checkpoint's header, when a retrieval model is loaded.</summary>
+    public Checkpoint? RetrievalInfo { get; }
+
+    /// <summary>The ranking checkpoint's header, when a ranker is loaded.</summary>
+    public Checkpoint? RankingInfo { get; }
+
+    /// <summary>The item index over the retrieval model's item embeddings (exact or HNSW); null without a retrieval model.</summary>
+    public IItemIndex? Index { get; }
+
+    /// <summary>Whether a ranker is loaded.</summary>
+    public bool CanRank => _ranker is not null;
+
+    /// <summary>The ranker's tasks (empty without a ranker).</summary>
+    public IReadOnlyList<RankingTask> Tasks => _ranker?.Tasks ?? [];
+
+    /// <summary>Tokens of history the retrieval model reads.</summary>
+    public int RetrievalWindow => RetrievalModel.Config.Model.MaxLength;
+
+    /// <summary>The parts of the feature space the retrieval model was trained with.</summary>
+    public FeatureOptions RetrievalFeatures => RetrievalModel.Config.Features;
+
+    private Checkpoint RetrievalModel => RetrievalInfo ?? throw new InvalidOperationException("no retrieval model is loaded.");
+
+    /// <summary>Tokens of history the ranker reads (its history items plus the contextual tokens in front); 0 without a ranker.</summary>
+    public int RankingWindow => RankingInfo is not { } info ? 0
+        : info.Config.Ranking.HistoryItems + (info.Features ?? new FeatureSpace()).TokenKinds.Count(t => t.Role == "contextual");
+
+    /// <summary>The parts of the feature space the ranker was trained with.</summary>
+    public FeatureOptions RankingFeatures => RankingInfo?.Config.Features ?? new FeatureOptions();
+
+    /// <summary>The index of the task to sort by (<paramref name="name"/>, or the first binary task), or −1 for an unknown name.</summary>
+    public int SortTask(string? name) => RankingTask.SortIndex(Tasks, name);
+
+    /// <summary>The top <paramref name="k"/> (item, cosine score) for a history, best first, skipping <paramref name="exclude"/>.</summary>
+    public (long Item, float Score)[] Retrieve(EvalExample history, int k, IReadOnlySet<long>? exclude)
+    {
+        if (history.History.Length == 0) throw new ArgumentException("the history is empty: nothing to retrieve from.", nameof(history));
+        if (k < 1) throw new ArgumentOutOfRangeException(nameof(k), k, "k must be at least 1.");
+        if (Index is null) throw new InvalidOperationException("no retrieval model is loaded.");
+        float[] user;
+        lock (_gate) user = EncodeUser(history);
+        return Index.Search(user, k, exclude);
+    }
+
+    /// <summary>The user embedding for a history: the lean managed path for HSTU, the encoder otherwise. Caller holds the gate.</summary>
+    private float[] EncodeUser(EvalExample h)
+    {
+        if (_lean is not null)
+        {
+            _lean.Encode(h.History, h.HistoryTimestamps, h.HistoryKinds, h.HistoryActions, h.TargetTimestamp, _user);
+            return (float[])_user.Clone();
+        }
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        using var batch = SequenceBatch.Create([h.History], [h.HistoryTimestamps], [h.TargetTimestamp], _device, [h.HistoryKinds], [h.HistoryActions]);
+        return SequenceEncoder.LastPosition(_retrieval!.forward(batch), batch.Lengths).cpu().data<float>().ToArray();
+    }
+
+    /// <summary>
+    /// Per-task scores [m][T] of <paramref name="candidates"/> after <paramref name="history"/> (read with the ranker's
+    /// window and features): probabilities for binary tasks, predictions for regression tasks.
+    /// </summary>
+    public double[][] Score(EvalExample history, long[] candidates)
+    {
+        if (_ranker is null) throw new InvalidOperationException("no ranking model is loaded.");
+        var info = RankingInfo!;
+        var tasks = _ranker.Tasks;
+        float[] z;
+        lock (_gate)
+        {
+            using var _ = no_grad();
+            var seq = RankingSequence.From(history, [], _ranker.Interleaved);
+            var asHistory = seq.AsHistory(history.TargetTimestamp);
+            if (_leanRanker is not null && _ranker is RankingModel rm && asHistory.History.Length + 1 <= rm.Encoder.Config.PaddedLength)
+            {
+                var hidden = new float[candidates.Length * rm.Encoder.Config.EmbeddingDim];
+                _leanRanker.ScoreCandidates(asHistory.History, asHistory.HistoryTimestamps, asHistory.HistoryKinds, asHistory.HistoryActions,
+                    history.TargetTimestamp, candidates, hidden);
+                using var ht = tensor(hidden, [candidates.Length, rm.Encoder.Config.EmbeddingDim], device: _device);
+                using var logits = rm.HeadLogits(ht, candidates);
+                z = logits.cpu().data<float>().ToArray();
+            }
+            else
+            {
+                using var logits = _ranker.ScoreCandidates(asHistory, candidates, history.TargetTimestamp, _device, info.Config.Ranking.MicroBatch);
+                z = logits.cpu().data<float>().ToArray();
+            }
+        }
+        var result = new double[candidates.Length][];
+        for (int c = 0; c < candidates.Length; c++)
+        {
+            result[c] = new double[tasks.Count];
+            for (int t = 0; t < tasks.Count; t++) result[c][t] = tasks[t].Predict(z[c * tasks.Count + t]);
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// The candidates scored and ordered best first by task <paramref name="sortTask"/> (a stable order: ties keep the
+    /// given order, so retrieval order breaks them).
+    /// </summary>
+    public IReadOnlyList<RankedCandidate> Rank(EvalExample history, long[] candidates, int sortTask)
+    {
+        if (sortTask < 0 || sortTask >= Tasks.Count) throw new ArgumentOutOfRangeException(nameof(sortTask), sortTask, "no such task.");
+        if (candidates.Length == 0) return [];
+        var scores = Score(history, candidates);
+        return Enumerable.Range(0, candidates.Length).OrderByDescending(c => scores[c][sortTask])
+            .Select(c => new RankedCandidate(candidates[c], c, scores[c])).ToList();
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _retrieval?.Dispose();
+        _ranker?.Dispose();
+        Index?.Dispose();
+    }
+}
