@@ -16,6 +16,13 @@ namespace GenRec.Inference;
 /// SiLU(QKᵀ + rab)/N over the causal prefix, U ⊙ LN(A·V), W_o, the L2-normalised output — so it agrees with
 /// <see cref="SequenceEncoder.forward"/> up to float rounding (tests/GenRec.Tests/Inference/HstuInferenceTests.cs).
 /// </para>
+/// <para>
+/// This is the managed mirror of the libtorch reference: <see cref="HstuLayer"/> (eqs. 1–3; one attention row here,
+/// <see cref="Attend"/>, serves history rows and M-FALCON candidates alike), <see cref="RelativeAttentionBias"/> and
+/// <see cref="MFalcon"/>. HstuInferenceTests binds them: encodings equal the encoder's to 2e-5, candidate outputs equal
+/// <see cref="MFalcon.Score"/>'s to 1e-4, with and without feature tokens, side features and actions
+/// (docs/design/hstu-paths.md).
+/// </para>
 /// An instance owns its scratch memory (sized for the longest history, and for the largest k asked for) and is not
 /// thread-safe: use one per thread, or one behind a lock. Each copies the weights: the item tables, D floats per corpus
 /// item for the normalised corpus, and a few hundred KB for the layers.
@@ -38,7 +45,7 @@ public sealed class HstuInference
     private readonly float[] _corpusVectors; // [corpus, D], L2-normalised
 
     // Scratch, sized for the padded length N (a history and an M-FALCON candidate).
-    private readonly float[] _x, _normed, _scores, _flat, _gated, _user, _candidate, _candidateRow, _candidateBias;
+    private readonly float[] _x, _normed, _scores, _flat, _gated, _user, _candidate, _candidateBias;
     private readonly float[][] _uvqk;   // per layer [N, width]: U | V | Q | K of every position (M-FALCON reads the keys and values)
     private readonly bool _actionCarriesItem;
     private readonly long[] _seen;
@@ -98,7 +105,6 @@ public sealed class HstuInference
         _uvqk = _layers.Select(_ => new float[l * _width]).ToArray();
         _scores = new float[l];
         _candidate = new float[_d];
-        _candidateRow = new float[_width];
         _candidateBias = new float[_layers.Length * l];
         _flat = new float[_heads * _v];
         _gated = new float[_heads * _v];
@@ -249,8 +255,7 @@ public sealed class HstuInference
         {
             var w = _layers[layer];
             var bias = _candidateBias.AsSpan(layer * _n, n);
-            for (int j = 0; j < n; j++)
-                bias[j] = w.PositionWeights[j - n + _n - 1] + w.TimeWeights[(int)TimeBuckets.Bucket(requestTime - timestamps[j], _maxBucket)];
+            for (int j = 0; j < n; j++) bias[j] = Bias(w, n, j, requestTime, timestamps[j]);
         }
         for (int m = 0; m < candidates.Length; m++)
         {
@@ -258,38 +263,25 @@ public sealed class HstuInference
             EmbedToken(candidates[m], 0, 0, 0, n, xc);
             TensorPrimitives.Multiply(xc, _scale, xc);
             TensorPrimitives.Add(xc, _positions.AsSpan(n * d, d), xc);
-            for (int layer = 0; layer < layers; layer++) CandidateLayer(layer, xc, n);
+            for (int layer = 0; layer < layers; layer++) CandidateLayer(layer, xc, timestamps, requestTime);
             xc.CopyTo(hidden.Slice(m * d, d));
         }
     }
 
-    /// <summary>One layer for one candidate row at position n, against the history's cached keys and values and its own.</summary>
-    private void CandidateLayer(int layer, Span<float> xc, int n)
+    /// <summary>
+    /// One layer for one candidate at position n: its U, V, Q, K go into row n of the layer's cache (a history leaves
+    /// room for it), then the same attention row as the history's (<see cref="Attend"/>) over the history's keys and
+    /// values and its own, with the history part of the bias precomputed once for every candidate.
+    /// </summary>
+    private void CandidateLayer(int layer, Span<float> xc, ReadOnlySpan<long> timestamps, long requestTime)
     {
         var w = _layers[layer];
-        int c = _width, hv = _heads * _v, hq = _heads * _qk;
-        var cache = _uvqk[layer];
-        var row = _candidateRow.AsSpan();
+        int n = timestamps.Length, c = _width;
+        var uvqk = _uvqk[layer].AsSpan(0, (n + 1) * c);
         LayerNorm(xc, _normed);
-        Project(w.Uvqk, _normed, row, 0, c);
-        var bias = _candidateBias.AsSpan(layer * _n, n);
-        float invN = 1f / _n;
-        for (int h = 0; h < _heads; h++)
-        {
-            var query = row.Slice(2 * hv + h * _qk, _qk);
-            var scores = _scores.AsSpan(0, n);
-            for (int j = 0; j < n; j++)
-                scores[j] = TensorPrimitives.Dot(query, cache.AsSpan(j * c + 2 * hv + hq + h * _qk, _qk)) + bias[j];
-            SiLU(scores);
-            // Itself: relative position 0 (offset N − 1) and time bucket 0.
-            Span<float> self = [TensorPrimitives.Dot(query, row.Slice(2 * hv + hq + h * _qk, _qk)) + w.PositionWeights[_n - 1] + w.TimeWeights[0]];
-            SiLU(self);
-            var o = _flat.AsSpan(h * _v, _v);
-            TensorPrimitives.Multiply(row.Slice(hv + h * _v, _v), self[0] * invN, o);
-            for (int j = 0; j < n; j++)
-                TensorPrimitives.MultiplyAdd(cache.AsSpan(j * c + hv + h * _v, _v), scores[j] * invN, o, o);
-        }
-        Combine(w, row, xc);
+        Project(w.Uvqk, _normed, uvqk.Slice(n * c, c), 0, c);
+        Attend(w, uvqk, n, timestamps, requestTime, _candidateBias.AsSpan(layer * _n, n));
+        Combine(w, uvqk.Slice(n * c, c), xc);
     }
 
     /// <summary>
@@ -356,31 +348,42 @@ public sealed class HstuInference
                 Project(w.Uvqk, normed, row, 2 * hv + hq, hq);
             }
         }
-        float invN = 1f / _n;
         for (int i = first; i < n; i++)
         {
-            long q = i + 1 < n ? timestamps[i + 1] : queryTime;
-            var row = uvqk.Slice(i * c, c);
-            for (int h = 0; h < _heads; h++)
-            {
-                var query = row.Slice(2 * hv + h * _qk, _qk);
-                var scores = _scores.AsSpan(0, i + 1);
-                for (int j = 0; j <= i; j++)
-                {
-                    var key = uvqk.Slice(j * c + 2 * hv + hq + h * _qk, _qk);
-                    int offset = j - i + _n - 1;
-                    int bucket = (int)TimeBuckets.Bucket(q - timestamps[j], _maxBucket);
-                    scores[j] = TensorPrimitives.Dot(query, key) + w.PositionWeights[offset] + w.TimeWeights[bucket];
-                }
-                SiLU(scores);
-                var o = _flat.AsSpan(h * _v, _v);
-                o.Clear();
-                for (int j = 0; j <= i; j++)
-                    TensorPrimitives.MultiplyAdd(uvqk.Slice(j * c + hv + h * _v, _v), scores[j] * invN, o, o);
-            }
-            Combine(w, row, x.Slice(i * d, d));
+            Attend(w, uvqk, i, timestamps, i + 1 < n ? timestamps[i + 1] : queryTime, default);
+            Combine(w, uvqk.Slice(i * c, c), x.Slice(i * d, d));
         }
     }
+
+    /// <summary>
+    /// Eq. 2 for query row <paramref name="i"/> of a layer's U | V | Q | K rows, per head, into the scratch _flat:
+    /// A·V = Σ_{j ≤ i} SiLU(q_i · k_j + rab(i, j)) / N · v_j. The bias of key j is <paramref name="bias"/>[j] where
+    /// given (precomputed), else <see cref="Bias"/>; a key beyond the timestamps (M-FALCON's candidate itself) has
+    /// the query's time. The one managed copy of eq. 2, mirroring <see cref="HstuLayer"/>.
+    /// </summary>
+    private void Attend(Layer w, ReadOnlySpan<float> uvqk, int i, ReadOnlySpan<long> timestamps, long queryTime, ReadOnlySpan<float> bias)
+    {
+        int c = _width, hv = _heads * _v, hq = _heads * _qk;
+        float invN = 1f / _n;
+        var query = uvqk.Slice(i * c + 2 * hv, hq);
+        var scores = _scores.AsSpan(0, i + 1);
+        for (int h = 0; h < _heads; h++)
+        {
+            var q = query.Slice(h * _qk, _qk);
+            for (int j = 0; j <= i; j++)
+                scores[j] = TensorPrimitives.Dot(q, uvqk.Slice(j * c + 2 * hv + hq + h * _qk, _qk))
+                    + (j < bias.Length ? bias[j] : Bias(w, i, j, queryTime, j < timestamps.Length ? timestamps[j] : queryTime));
+            SiLU(scores);
+            var o = _flat.AsSpan(h * _v, _v);
+            o.Clear();
+            for (int j = 0; j <= i; j++)
+                TensorPrimitives.MultiplyAdd(uvqk.Slice(j * c + hv + h * _v, _v), scores[j] * invN, o, o);
+        }
+    }
+
+    /// <summary>The relative attention bias of query i (at time <paramref name="queryTime"/>) and key j (at <paramref name="keyTime"/>): w_pos[j − i + N − 1] + w_time[bucket].</summary>
+    private float Bias(Layer w, int i, int j, long queryTime, long keyTime) =>
+        w.PositionWeights[j - i + _n - 1] + w.TimeWeights[(int)TimeBuckets.Bucket(queryTime - keyTime, _maxBucket)];
 
     /// <summary>Eq. 3 from the attention output in the scratch: x += W_o · (U ⊙ LN(A·V)) + b_o.</summary>
     private void Combine(Layer w, ReadOnlySpan<float> row, Span<float> x)

@@ -107,6 +107,25 @@ public sealed class HstuLayer : nn.Module<Tensor, Tensor, Tensor, Tensor>
     }
 
     /// <summary>
+    /// M-FALCON's cached candidate step (the paper's section 3.4): candidates x [b, 1, D], each at the position right
+    /// after a history, attend to that history's cached keys and values [1, H, n, d] and to themselves only, never to
+    /// each other. <paramref name="historyBias"/> [1, 1, 1, n] and <paramref name="selfBias"/> [1, 1, 1, 1] are the
+    /// relative bias from the candidate position to the history and to itself. The same eqs. 1–3 as <see cref="Forward"/>
+    /// over history + one candidate (tests/GenRec.Tests/Inference/MFalconTests.cs), with the history's part computed once.
+    /// </summary>
+    public Tensor ForwardCandidates(Tensor x, Tensor historyKeys, Tensor historyValues, Tensor historyBias, Tensor selfBias)
+    {
+        using var scope = NewDisposeScope();
+        var (u, v, q, k) = Project(x);                                             // q, k: [b, H, 1, d]
+        var sHistory = q.matmul(historyKeys.transpose(-2, -1)).Plus(historyBias);  // [b, H, 1, n]
+        var sSelf = (q * k).sum(-1, keepdim: true).Plus(selfBias);                 // [b, H, 1, 1]
+        var norm = Scalars.Of((double)_n);
+        var o = nn.functional.silu(sHistory).div(norm).matmul(historyValues)
+            .Plus(nn.functional.silu(sSelf).div(norm) * v);                        // [b, H, 1, d_v]
+        return Combine(x, u, o).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
     /// Row blocks (first row, row count) for causal attention over <paramref name="width"/> positions: about 48 rows
     /// each, at most four. Fewer, larger blocks waste more of the upper triangle; more, smaller ones lose more to
     /// per-product overhead (one ML-1M layer, forward + backward: 1 block 16.8 ms, 2 blocks 15.0–16.1, 4 blocks 14.9–15.2,

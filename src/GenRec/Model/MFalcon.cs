@@ -1,6 +1,5 @@
 using GenRec.Native;
 using GenRec.Data;
-using GenRec.Model;
 using static TorchSharp.torch;
 
 namespace GenRec.Model;
@@ -35,13 +34,14 @@ public sealed class MFalcon
         using var scope = NewDisposeScope();
         using var batch = SequenceBatch.Create([history.History], [history.HistoryTimestamps], [requestTime], _device, [history.HistoryKinds], [history.HistoryActions]);
         var valid = ones(1, n, 1, device: _device);
-        var x = _model.InputEmbeddings(batch, arange(Scalars.Of((long)n), device: _device));
+        var positions = arange(Scalars.Of((long)n), device: _device);
+        var x = _model.InputEmbeddings(batch, positions);
         var buckets = TimeBuckets.Compute(batch.QueryTimestamps, batch.Timestamps, _model.Config.TimeBuckets);
         var keys = new Tensor[_model.Layers.Count];
         var values = new Tensor[_model.Layers.Count];
         for (int l = 0; l < keys.Length; l++)
         {
-            var rab = _model.Biases[l].forward(buckets);
+            var rab = _model.Biases[l].ForPositions(positions, positions, buckets);
             x = _model.Layers[l].Forward(x, rab, valid, null, out keys[l], out values[l]);
             keys[l] = keys[l].MoveToOuterDisposeScope();
             values[l] = values[l].MoveToOuterDisposeScope();
@@ -70,16 +70,7 @@ public sealed class MFalcon
             using var cb = SequenceBatch.Create(chunk.Select(c => new[] { c }).ToList(), chunk.Select(_ => new[] { cache.RequestTime }).ToList(), null, _device);
             var x = _model.InputEmbeddings(cb, queryPos); // [b, 1, D]
             for (int l = 0; l < _model.Layers.Count; l++)
-            {
-                var layer = _model.Layers[l];
-                var (u, v, q, k) = layer.Project(x);                                           // q, k: [b, H, 1, d]
-                var sHistory = q.matmul(cache.Keys[l].transpose(-2, -1)).Plus(rabHistory[l]);  // [b, H, 1, n]
-                var sSelf = (q * k).sum(-1, keepdim: true).Plus(rabSelf[l]);                   // [b, H, 1, 1]
-                var norm = Scalars.Of((double)layer.Normalizer);
-                var o = nn.functional.silu(sHistory).div(norm).matmul(cache.Values[l])
-                    .Plus(nn.functional.silu(sSelf).div(norm) * v);                            // [b, H, 1, d_v]
-                x = layer.Combine(x, u, o);
-            }
+                x = _model.Layers[l].ForwardCandidates(x, cache.Keys[l], cache.Values[l], rabHistory[l], rabSelf[l]);
             outputs.Add(normalize ? SequenceEncoder.Normalize(x.squeeze(1)) : x.squeeze(1));
         }
         return cat(outputs, 0).MoveToOuterDisposeScope();

@@ -55,28 +55,11 @@ public sealed class RelativeAttentionBias : nn.Module<Tensor, Tensor>
     public const double Blocked = -1e9;
 
     /// <summary>
-    /// One index per (query, key) into the table of <see cref="ForIndex"/>: position offset (j − i + N − 1) × (buckets + 1)
-    /// + time bucket, or the last entry (<see cref="Blocked"/>) where <paramref name="allowed"/> ([B, 1, L, L] bool;
-    /// null: causal) says no. Computed once per batch and shared by every layer's bias.
-    /// </summary>
-    public static Tensor Index(Tensor timeBuckets, Tensor? allowed, int paddedLength, int maxBucket)
-    {
-        using var scope = NewDisposeScope();
-        long l = timeBuckets.shape[1];
-        if (l > paddedLength) throw new ArgumentException($"sequence of length {l} is longer than the model's padded length N = {paddedLength}.");
-        var i = arange(Scalars.Of((long)l), device: timeBuckets.device).unsqueeze(1);
-        var j = arange(Scalars.Of((long)l), device: timeBuckets.device).unsqueeze(0);
-        var rel = j.Minus(i).add_(Scalars.Of((long)(paddedLength - 1)));
-        var index = rel.mul_(Scalars.Of((long)(maxBucket + 1))).unsqueeze(0).Plus(timeBuckets);
-        long blocked = (2L * paddedLength - 1) * (maxBucket + 1);
-        var mask = allowed is null ? ones(l, l, dtype: ScalarType.Bool, device: timeBuckets.device).tril().unsqueeze(0) : allowed.squeeze(1);
-        return index.masked_fill_(mask.logical_not(), Scalars.Of(blocked)).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>
-    /// The same index as <see cref="Index"/> (int32, row-major [B, L, L]) computed on the host from the batch's own
-    /// arrays: only pairs that may attend get a logarithm (about half of them, fewer in packed rows), and no B·L·L
-    /// int64 temporaries are made. <paramref name="segments"/>: per token, which sequence of its row it belongs to
+    /// One index per (query, key) into the table of <see cref="ForIndex"/> (int32, row-major [B, L, L]): position offset
+    /// (j − i + N − 1) × (buckets + 1) + time bucket, or the last entry (<see cref="Blocked"/>) where the query may not
+    /// attend (causal, and within its own sequence of a packed row). Built on the host from the batch's own arrays:
+    /// only pairs that may attend get a logarithm (about half of them, fewer in packed rows), and no B·L·L int64
+    /// temporaries are made. Pinned to <see cref="ForPositions"/> by tests/GenRec.Tests/Model/HstuMathTests.cs. <paramref name="segments"/>: per token, which sequence of its row it belongs to
     /// (null: one sequence per row, plain causal).
     /// </summary>
     public static int[] BuildIndex(long[] timestamps, long[] queryTimestamps, long[]? segments, int b, int l, int paddedLength, int maxBucket)
@@ -121,7 +104,7 @@ public sealed class RelativeAttentionBias : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// Bias [B, L, L] from <see cref="Index"/>: w_pos + w_time read with one lookup in their outer sum (and −1e9 where
+    /// Bias [B, L, L] from <see cref="BuildIndex(long[], long[], long[], int, int, int, int)"/>: w_pos + w_time read with one lookup in their outer sum (and −1e9 where
     /// attention is blocked), so that building the bias and applying the mask cost one pass over B·L·L, not four.
     /// </summary>
     public Tensor ForIndex(Tensor index)
@@ -133,16 +116,12 @@ public sealed class RelativeAttentionBias : nn.Module<Tensor, Tensor>
         return all.index_select(0, index.flatten()).view(index.shape).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Bias [B, L, L] from precomputed time buckets [B, L, L] (see <see cref="TimeBuckets.Compute"/>).</summary>
+    /// <summary>Bias [B, L, L] for a plain causal sequence (positions 0 … L − 1) from time buckets [B, L, L] (see <see cref="TimeBuckets.Compute"/>).</summary>
     public override Tensor forward(Tensor timeBuckets)
     {
         long l = timeBuckets.shape[1];
         if (l > _n) throw new ArgumentException($"sequence of length {l} is longer than the model's padded length N = {_n}.");
-        using var scope = NewDisposeScope();
-        var i = arange(Scalars.Of((long)l), device: timeBuckets.device).unsqueeze(1);
-        var j = arange(Scalars.Of((long)l), device: timeBuckets.device).unsqueeze(0);
-        var pos = _posWeights.index_select(0, j.Minus(i).add_(Scalars.Of((long)(_n - 1))).flatten()).view(1, l, l);
-        var time = _timeWeights.index_select(0, timeBuckets.flatten()).view(timeBuckets.shape);
-        return pos.Plus(time).MoveToOuterDisposeScope();
+        using var positions = arange(Scalars.Of(l), device: timeBuckets.device);
+        return ForPositions(positions, positions, timeBuckets);
     }
 }

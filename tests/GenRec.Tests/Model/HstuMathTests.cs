@@ -202,7 +202,7 @@ public class HstuMathTests
         using var allowed = seg.unsqueeze(2).eq(seg.unsqueeze(1)).logical_and(ones(l, l, dtype: ScalarType.Bool).tril()).unsqueeze(1);
         using var want = layer.Forward(x, bias.forward(timeBuckets), valid, allowed, out var k, out var v);
         k.Dispose(); v.Dispose();
-        using var index = RelativeAttentionBias.Index(timeBuckets, allowed, n, buckets);
+        using var index = ReferenceIndex(timeBuckets, allowed, n, buckets);
         using var got = layer.ForwardWithMaskedBias(x, bias.ForIndex(index), valid);
         Assert.True(want.allclose(got, rtol: 1e-4, atol: 1e-6), $"max |Δ| {(want - got).abs().max().item<float>()}");
     }
@@ -222,7 +222,7 @@ public class HstuMathTests
         using var x = randn(3, l, d);
         using var timeBuckets = randint(0, buckets + 1, [3, l, l], dtype: ScalarType.Int64);
         using var valid = ones(3, l, 1);
-        using var index = RelativeAttentionBias.Index(timeBuckets, null, n, buckets);
+        using var index = ReferenceIndex(timeBuckets, null, n, buckets);
         using var whole = layer.ForwardWithMaskedBias(x, bias.ForIndex(index), valid);
         var blocks = HstuLayer.CausalRowBlocks(l);
         Assert.Equal(l, blocks.Sum(b => b.Rows));
@@ -257,7 +257,27 @@ public class HstuMathTests
         using var timeBuckets = TimeBuckets.Compute(qtsT, tsT, buckets);
         using var segT = seg is null ? null : tensor(seg, [b, l]);
         using var allowed = segT is null ? null : segT.unsqueeze(2).eq(segT.unsqueeze(1)).logical_and(ones(l, l, dtype: ScalarType.Bool).tril()).unsqueeze(1);
-        using var want = RelativeAttentionBias.Index(timeBuckets, allowed, n, buckets);
+        using var want = ReferenceIndex(timeBuckets, allowed, n, buckets);
         Assert.Equal(want.data<long>().ToArray().Select(v => (int)v), host);
+    }
+
+    /// <summary>
+    /// The specification of the bias index, as tensor arithmetic: one index per (query, key) into the table of
+    /// <see cref="RelativeAttentionBias.ForIndex"/>: position offset (j − i + N − 1) × (buckets + 1)
+    /// + time bucket, or the last entry (<see cref="RelativeAttentionBias.Blocked"/>) where <paramref name="allowed"/> ([B, 1, L, L] bool;
+    /// null: causal) says no. The host-built <see cref="RelativeAttentionBias.BuildIndex(long[], long[], long[], int, int, int, int)"/> must equal it.
+    /// </summary>
+    private static Tensor ReferenceIndex(Tensor timeBuckets, Tensor? allowed, int paddedLength, int maxBucket)
+    {
+        using var scope = NewDisposeScope();
+        long l = timeBuckets.shape[1];
+        if (l > paddedLength) throw new ArgumentException($"sequence of length {l} is longer than the model's padded length N = {paddedLength}.");
+        var i = arange(Scalars.Of((long)l), device: timeBuckets.device).unsqueeze(1);
+        var j = arange(Scalars.Of((long)l), device: timeBuckets.device).unsqueeze(0);
+        var rel = j.Minus(i).add_(Scalars.Of((long)(paddedLength - 1)));
+        var index = rel.mul_(Scalars.Of((long)(maxBucket + 1))).unsqueeze(0).Plus(timeBuckets);
+        long blocked = (2L * paddedLength - 1) * (maxBucket + 1);
+        var mask = allowed is null ? ones(l, l, dtype: ScalarType.Bool, device: timeBuckets.device).tril().unsqueeze(0) : allowed.squeeze(1);
+        return index.masked_fill_(mask.logical_not(), Scalars.Of(blocked)).MoveToOuterDisposeScope();
     }
 }
