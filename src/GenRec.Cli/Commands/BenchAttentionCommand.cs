@@ -1,7 +1,7 @@
-using GenRec.Native;
 using System.CommandLine;
 using System.Diagnostics;
 using GenRec.Model;
+using GenRec.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

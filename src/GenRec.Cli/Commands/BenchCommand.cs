@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using GenRec.Data;
-using GenRec.Inference;
 using GenRec.Model;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -92,10 +91,17 @@ internal static class BenchCommand
             reference.Dispose(); cached.Dispose(); uncached.Dispose();
             var result = new
             {
-                history = n, candidates = m, microBatch = b, threads = TorchSharp.torch.get_num_threads(),
-                maxAbsDiffCached = diffCached, maxAbsDiffUncached = diffUncached,
-                perCandidateSeconds = oneSeconds, microBatchNoCacheSeconds = uncachedSeconds, mFalconSeconds = cachedSeconds,
-                speedupVsPerCandidate = oneSeconds / cachedSeconds, speedupVsNoCache = uncachedSeconds / cachedSeconds,
+                history = n,
+                candidates = m,
+                microBatch = b,
+                threads = TorchSharp.torch.get_num_threads(),
+                maxAbsDiffCached = diffCached,
+                maxAbsDiffUncached = diffUncached,
+                perCandidateSeconds = oneSeconds,
+                microBatchNoCacheSeconds = uncachedSeconds,
+                mFalconSeconds = cachedSeconds,
+                speedupVsPerCandidate = oneSeconds / cachedSeconds,
+                speedupVsNoCache = uncachedSeconds / cachedSeconds,
                 candidatesPerSecond = m / cachedSeconds,
             };
             if (r.GetValue(json)) { Cli.PrintJson(result); return 0; }

@@ -1,8 +1,6 @@
-using GenRec.Model;
 using System.CommandLine;
-using GenRec.Data;
 using GenRec.Evaluation;
-using GenRec.Training;
+using GenRec.Model;
 
 namespace GenRec.Cli.Commands;
 

@@ -28,8 +28,12 @@ internal static class GenerateRatingsCommand
         {
             var data = SyntheticData.Generate(new SyntheticOptions
             {
-                Users = r.GetValue(users), Items = r.GetValue(items), Interests = r.GetValue(interests),
-                MinLength = r.GetValue(minLength), MaxLength = r.GetValue(maxLength), Seed = r.GetValue(seed),
+                Users = r.GetValue(users),
+                Items = r.GetValue(items),
+                Interests = r.GetValue(interests),
+                MinLength = r.GetValue(minLength),
+                MaxLength = r.GetValue(maxLength),
+                Seed = r.GetValue(seed),
             });
             var path = r.GetValue(output)!;
             var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;

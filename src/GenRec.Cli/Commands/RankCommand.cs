@@ -1,10 +1,7 @@
-using GenRec.Model;
 using System.CommandLine;
 using GenRec.Data;
 using GenRec.Inference;
-using GenRec.Training;
 using Spectre.Console;
-using static TorchSharp.torch;
 
 namespace GenRec.Cli.Commands;
 

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using GenRec.Data;
 using GenRec.Data.Features;
-using GenRec.Evaluation;
 using GenRec.Model;
 using GenRec.Training;
 using Spectre.Console;

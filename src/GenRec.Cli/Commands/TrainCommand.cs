@@ -1,5 +1,5 @@
-using GenRec.Model;
 using System.CommandLine;
+using GenRec.Model;
 using GenRec.Training;
 
 namespace GenRec.Cli.Commands;

@@ -1,4 +1,3 @@
-using GenRec.Data;
 using GenRec.Serving.Stores;
 using Microsoft.AspNetCore.Http;
 

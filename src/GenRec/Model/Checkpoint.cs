@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using GenRec.Model;
 using TorchSharp;
 using static TorchSharp.torch;
 

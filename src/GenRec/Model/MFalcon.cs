@@ -1,5 +1,5 @@
-using GenRec.Native;
 using GenRec.Data;
+using GenRec.Native;
 using static TorchSharp.torch;
 
 namespace GenRec.Model;

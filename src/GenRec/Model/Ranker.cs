@@ -1,6 +1,5 @@
-using GenRec.Native;
 using GenRec.Data;
-using TorchSharp;
+using GenRec.Native;
 using static TorchSharp.torch;
 
 namespace GenRec.Model;

@@ -1,6 +1,5 @@
 using GenRec.Data;
 using GenRec.Data.Features;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace GenRec.Model;

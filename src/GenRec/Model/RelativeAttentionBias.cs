@@ -1,5 +1,4 @@
 using GenRec.Native;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

@@ -1,6 +1,5 @@
-using GenRec.Native;
 using GenRec.Data;
-using TorchSharp;
+using GenRec.Native;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

@@ -1,7 +1,6 @@
-using GenRec.Native;
 using GenRec.Data;
 using GenRec.Data.Features;
-using TorchSharp;
+using GenRec.Native;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

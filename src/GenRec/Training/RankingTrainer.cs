@@ -1,8 +1,8 @@
-using GenRec.Native;
 using System.Diagnostics;
 using GenRec.Data;
 using GenRec.Evaluation;
 using GenRec.Model;
+using GenRec.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 

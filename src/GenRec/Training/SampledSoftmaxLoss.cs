@@ -1,5 +1,4 @@
 using GenRec.Native;
-using GenRec.Model;
 using static TorchSharp.torch;
 
 namespace GenRec.Training;

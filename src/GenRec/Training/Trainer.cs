@@ -1,9 +1,9 @@
-using GenRec.Native;
 using System.Diagnostics;
 using System.Text.Json;
 using GenRec.Data;
 using GenRec.Evaluation;
 using GenRec.Model;
+using GenRec.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -4,7 +4,6 @@ using GenRec.Data.Features;
 using GenRec.Model;
 using GenRec.Serving;
 using GenRec.Serving.Stores;
-using GenRec.Training;
 using static TorchSharp.torch;
 
 namespace GenRec.Tests.Data;

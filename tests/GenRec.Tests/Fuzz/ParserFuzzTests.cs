@@ -1,10 +1,8 @@
-using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
 using GenRec.Data;
 using GenRec.Data.Features;
 using GenRec.Model;
-using GenRec.Training;
 using static TorchSharp.torch;
 
 namespace GenRec.Tests.Fuzz;

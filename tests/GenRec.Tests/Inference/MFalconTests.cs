@@ -1,8 +1,7 @@
-using GenRec.Native;
 using GenRec.Data;
 using GenRec.Data.Features;
-using GenRec.Inference;
 using GenRec.Model;
+using GenRec.Native;
 using static TorchSharp.torch;
 
 namespace GenRec.Tests.Inference;

@@ -1,7 +1,6 @@
-using GenRec.Native;
 using GenRec.Data;
 using GenRec.Model;
-using TorchSharp;
+using GenRec.Native;
 using static TorchSharp.torch;
 
 namespace GenRec.Tests.Model;

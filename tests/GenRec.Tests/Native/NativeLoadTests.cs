@@ -1,5 +1,4 @@
 using GenRec.Native;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace GenRec.Tests.Native;

@@ -1,7 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using GenRec.Data;
-using GenRec.Data.Features;
 using GenRec.Model;
 using GenRec.Serving;
 using GenRec.Serving.Stores;

@@ -1,5 +1,4 @@
 using GenRec.Native;
-using GenRec.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using GenRec.Model;
-using GenRec.Training;
 using static TorchSharp.torch;
 
 namespace GenRec.Tests.Training;

@@ -1,5 +1,4 @@
 using GenRec.Model;
-using GenRec.Training;
 using static TorchSharp.torch;
 
 namespace GenRec.Tests.Training;

@@ -1,8 +1,8 @@
-using GenRec.Native;
 using GenRec.Data;
 using GenRec.Data.Features;
 using GenRec.Evaluation;
 using GenRec.Model;
+using GenRec.Native;
 using GenRec.Training;
 using static TorchSharp.torch;
 

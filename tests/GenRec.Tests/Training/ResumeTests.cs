@@ -1,7 +1,7 @@
-using GenRec.Native;
 using System.Diagnostics;
 using GenRec.Data;
 using GenRec.Model;
+using GenRec.Native;
 using GenRec.Training;
 using static TorchSharp.torch;
 

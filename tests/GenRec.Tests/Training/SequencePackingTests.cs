@@ -1,6 +1,6 @@
-using GenRec.Native;
 using GenRec.Data;
 using GenRec.Model;
+using GenRec.Native;
 using GenRec.Training;
 using static TorchSharp.torch;
 

@@ -1,5 +1,4 @@
 using System.Buffers;
-using GenRec.Inference;
 
 namespace GenRec.Inference.Search;
 
