@@ -3,7 +3,9 @@ using GenRec.Cli;
 using GenRec.Cli.Commands;
 using GenRec.Native;
 
-// The native library must be made loadable before the first TorchSharp call anywhere in the process.
+// This process is GenRec's: tune its allocator (before libtorch loads), and make the native library loadable before
+// the first TorchSharp call anywhere in the process.
+TorchRuntime.TuneProcessMemory();
 TorchRuntime.EnsureLoadable();
 
 var root = new RootCommand("GenRec: generative recommenders with the HSTU encoder (Zhai et al., ICML 2024), in .NET.")

@@ -5,7 +5,12 @@ namespace GenRec.Tests;
 
 internal static class TestStartup
 {
-    // Tests may call TorchSharp before any GenRec type is touched; make the native library loadable first.
+    // Tests may call TorchSharp before any GenRec type is touched: the test host tunes its allocator as the CLI does
+    // and makes the native library loadable first.
     [ModuleInitializer]
-    internal static void Initialize() => TorchRuntime.EnsureLoadable();
+    internal static void Initialize()
+    {
+        TorchRuntime.TuneProcessMemory();
+        TorchRuntime.EnsureLoadable();
+    }
 }

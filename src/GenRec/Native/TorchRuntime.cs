@@ -6,7 +6,8 @@ namespace GenRec.Native;
 /// <summary>
 /// Start-up of the tensor engine: makes TorchSharp's native library loadable on every supported Linux
 /// (see <see cref="LibStdCxxCompatibility"/>), then selects device and thread count.
-/// Call <see cref="EnsureLoadable"/> before the first use of <c>torch</c>; GenRec's own entry points do.
+/// Call <see cref="EnsureLoadable"/> before the first use of <c>torch</c>; GenRec's own entry points do. Process-wide
+/// memory tuning (<see cref="TuneProcessMemory"/>) is not the library's decision: the executables opt into it.
 /// </summary>
 public static partial class TorchRuntime
 {
@@ -24,13 +25,24 @@ public static partial class TorchRuntime
             if (_checked) return;
             _checked = true;
             if (!OperatingSystem.IsLinux()) return;
-            EnableHugePageAllocations();
-            KeepFreedMemoryInProcess();
             var lib = FindLibTorchSharp();
             var std = LibStdCxxCompatibility.FindSystemLibStdCxx();
             if (lib is null || std is null) return;
             PatchedVersions = LibStdCxxCompatibility.PatchFile(lib, ElfImage.Read(std).VersionDefinitions);
         }
+    }
+
+    /// <summary>
+    /// Process-wide memory settings that pay for GenRec's training and serving loops (transparent huge pages for
+    /// libtorch's CPU allocator, glibc malloc keeping freed memory): for programs whose process is GenRec's (the CLI,
+    /// the service, the test host), called first thing, before libtorch is loaded. A program that merely references
+    /// the library keeps its own allocator settings. A no-op off Linux; each setting yields to the user's variables.
+    /// </summary>
+    public static void TuneProcessMemory()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        EnableHugePageAllocations();
+        KeepFreedMemoryInProcess();
     }
 
     /// <summary>
