@@ -16,7 +16,7 @@ internal static class BenchTrainCommand
         var data = Options.Data();
         var steps = new Option<int>("--steps") { Description = "Timed steps.", DefaultValueFactory = _ => 20 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed steps first.", DefaultValueFactory = _ => 3 };
-        var set = new Option<string[]>("--set") { Description = "Override any config value (repeatable), e.g. --set training.bucketByLength=true." };
+        var set = new Option<string[]>("--set") { Description = "Override any config value (repeatable), e.g. --set training.negativesSharedBy=32." };
         var profile = new Option<bool>("--profile") { Description = "Also print where the step time goes (batch building, forward, loss, backward, optimiser)." };
         var skipBad = Options.SkipBadRows();
         var json = Options.Json();
@@ -48,8 +48,6 @@ internal static class BenchTrainCommand
                 dataset = dataset.Name,
                 encoder = cfg.Model.Encoder,
                 batchSize = cfg.Training.BatchSize,
-                bucketByLength = cfg.Training.BucketByLength,
-                packSequences = cfg.Training.PackSequences,
                 negativesSharedBy = cfg.Training.NegativesSharedBy,
                 threads = TorchSharp.torch.get_num_threads(),
                 steps = n,
@@ -61,7 +59,7 @@ internal static class BenchTrainCommand
                 phasesSeconds = phases is null ? null : Trainer.PhaseNames.Zip(phases).ToDictionary(p => p.First, p => p.Second),
             };
             if (asJson) { Cli.PrintJson(summary); return 0; }
-            Console.WriteLine($"{cfg.Name} on {dataset.Name} ({cfg.Model.Encoder}, batch {cfg.Training.BatchSize}, bucketByLength {cfg.Training.BucketByLength}, packSequences {cfg.Training.PackSequences}, negativesSharedBy {cfg.Training.NegativesSharedBy}, {summary.threads} threads), {n} steps after {w} warm-up:");
+            Console.WriteLine($"{cfg.Name} on {dataset.Name} ({cfg.Model.Encoder}, batch {cfg.Training.BatchSize}, negativesSharedBy {cfg.Training.NegativesSharedBy}, {summary.threads} threads), {n} steps after {w} warm-up:");
             if (phases is not null)
             {
                 // The phases include the warm-up steps; shares are what matter.

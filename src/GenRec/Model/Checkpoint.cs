@@ -222,7 +222,13 @@ public sealed record Checkpoint
         if (bytes.Length != n) throw new InvalidDataException($"{path}: truncated checkpoint header.");
         try
         {
-            var info = JsonSerializer.Deserialize<Checkpoint>(bytes, ExperimentConfig.Json) ?? throw new InvalidDataException($"{path}: empty checkpoint header.");
+            var node = System.Text.Json.Nodes.JsonNode.Parse(bytes) ?? throw new InvalidDataException($"{path}: empty checkpoint header.");
+            if (node["config"] is { } config)
+            {
+                try { ExperimentConfig.DropRetired(config, path); }
+                catch (ArgumentException e) { throw new InvalidDataException($"{e.Message} Train the model again.", e); }
+            }
+            var info = node.Deserialize<Checkpoint>(ExperimentConfig.Json) ?? throw new InvalidDataException($"{path}: empty checkpoint header.");
             info.Config.Validate();
             return info;
         }

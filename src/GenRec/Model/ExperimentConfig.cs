@@ -53,11 +53,39 @@ public sealed record ExperimentConfig
             catch (JsonException e) { throw new ArgumentException($"{path}: invalid JSON at line {e.LineNumber + 1}: {e.Message}", e); }
         }
         foreach (var o in overrides ?? []) Apply(root, o);
+        DropRetired(root, path ?? "config");
         ExperimentConfig config;
         try { config = root.Deserialize<ExperimentConfig>(Json) ?? new ExperimentConfig(); }
         catch (JsonException e) { throw new ArgumentException($"{path ?? "config"}: {e.Message}", e); }
         config.Validate();
         return config;
+    }
+
+    /// <summary>
+    /// Options an experiment once needed and that were retired once measured (their numbers stay in docs/results),
+    /// with the value that is now the only behaviour. A config or checkpoint that sets one to that value still reads;
+    /// any other value is refused with the reason, so that no run silently trains another way than it says.
+    /// </summary>
+    private static readonly (string Section, string Field, JsonNode Value, string Why)[] Retired =
+    [
+        ("training", "packSequences", JsonValue.Create(true), "users are always packed into rows (each user's outputs equal a row of its own); the padded runs are in docs/results/performance.md"),
+        ("training", "bucketByLength", JsonValue.Create(false), "packing pads less than length buckets; their measurements are in docs/results/performance.md"),
+        ("training", "bucketWindow", JsonValue.Create(32), "it belonged to training.bucketByLength (docs/results/performance.md)"),
+        ("ranking", "startAtBaseRates", JsonValue.Create(false), "starting the output bias at the base rates measured worse (docs/results/ranking.md)"),
+    ];
+
+    /// <summary>Removes retired options set to their only value; refuses one set otherwise, naming <paramref name="where"/>.</summary>
+    public static void DropRetired(JsonNode root, string where)
+    {
+        foreach (var (section, field, value, why) in Retired)
+        {
+            if (root[section] is not JsonObject obj) continue;
+            var key = obj.Select(kv => kv.Key).FirstOrDefault(k => string.Equals(k, field, StringComparison.OrdinalIgnoreCase));
+            if (key is null) continue;
+            if (!JsonNode.DeepEquals(obj[key], value))
+                throw new ArgumentException($"{where}: {section}.{field} = {obj[key]?.ToJsonString()} is retired ({why}); remove it.");
+            obj.Remove(key);
+        }
     }
 
     /// <summary>Parses the JSON of a config (as stored in checkpoints).</summary>
@@ -93,7 +121,7 @@ public sealed record ExperimentConfig
         if (match is not null) return match;
         // Allow fields the file leaves at their default: check they exist on the type.
         var known = JsonSerializer.SerializeToNode(new ExperimentConfig(), Json)!;
-        bool exists = Contains(known, key);
+        bool exists = Contains(known, key) || Retired.Any(r => string.Equals(r.Field, key, StringComparison.OrdinalIgnoreCase));
         if (!exists) throw new ArgumentException($"--set {assignment}: unknown field '{key}'.");
         return JsonNamingPolicy.CamelCase.ConvertName(key);
     }

@@ -24,7 +24,7 @@ public sealed class MultiTaskHead : nn.Module<Tensor, Tensor, Tensor>
         RegisterComponents();
     }
 
-    /// <summary>The output layer (its bias starts at each task's base rate, see <see cref="Ranker.StartAtBaseRates"/>).</summary>
+    /// <summary>The output layer (one logit per task).</summary>
     internal Linear Output => _out;
 
     /// <summary>Logits [P, T] from encoder outputs [P, D] and the items' embeddings [P, D].</summary>

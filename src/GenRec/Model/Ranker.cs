@@ -38,26 +38,6 @@ public abstract class Ranker : nn.Module
     /// <summary>The last linear layer, whose bias gives each task's logit before any evidence.</summary>
     protected abstract TorchSharp.Modules.Linear OutputLayer { get; }
 
-    /// <summary>
-    /// Sets the output bias to each task's base rate in the training labels (log-odds for binary tasks, the mean
-    /// for regression), so training starts from a calibrated guess instead of p = 0.5 and a rating of 0. Rare
-    /// actions (buy: 3 %) otherwise spend their first epochs learning the base rate, and NE starts far above 1.
-    /// </summary>
-    public void StartAtBaseRates(IReadOnlyList<double> labelMeans)
-    {
-        if (labelMeans.Count != Tasks.Count) throw new ArgumentException($"{labelMeans.Count} label means for {Tasks.Count} tasks.", nameof(labelMeans));
-        var bias = new float[Tasks.Count];
-        for (int t = 0; t < bias.Length; t++)
-        {
-            double m = labelMeans[t];
-            if (!Tasks[t].IsRegression) m = Math.Clamp(m, 1e-4, 1 - 1e-4);
-            bias[t] = (float)(Tasks[t].IsRegression ? m : Math.Log(m / (1 - m)));
-        }
-        using var _ = no_grad();
-        using var b = tensor(bias, device: OutputLayer.bias!.device);
-        OutputLayer.bias!.copy_(b);
-    }
-
     /// <summary>Σ over tasks of BCE-with-logits (binary) or MSE (regression), each averaged over positions.</summary>
     public static Tensor Loss(Tensor logits, Tensor labels, IReadOnlyList<RankingTask> tasks)
     {

@@ -24,13 +24,6 @@ public sealed record RankingConfig
     /// <summary>Candidates per M-FALCON micro-batch.</summary>
     public int MicroBatch { get; init; } = 128;
 
-    /// <summary>
-    /// Start each task's output bias at its base rate in the training labels (log-odds, or the mean for regression)
-    /// instead of zero. Off by default: on ML-1M-U3K it cost 0.01–0.02 AUC at 20 epochs (the large early errors of
-    /// an uncalibrated start train the embeddings harder); see docs/results/ranking.md.
-    /// </summary>
-    public bool StartAtBaseRates { get; init; }
-
     /// <summary>Checks the values; errors name the field.</summary>
     public void Validate()
     {

@@ -39,13 +39,6 @@ public sealed record TrainingConfig
     /// <summary><c>test</c> (hold out the last item) or <c>validation</c> (hold out the second-to-last).</summary>
     public string Split { get; init; } = "test";
 
-    /// <summary>
-    /// Group users of similar length into the same batch (sort each window of <see cref="BucketWindow"/> batches by length, then shuffle the
-    /// batches), so that a batch is padded to its own longest user rather than to the model's maximum. Off by
-    /// default; see docs/results/performance.md for its speed and quality.
-    /// </summary>
-    public bool BucketByLength { get; init; }
-
     /// <summary>Stochastic length α (paper §3.3); 0 = off. Histories longer than maxLength^(α/2) are mostly sub-sampled to that length.</summary>
     public double StochasticLengthAlpha { get; init; }
 
@@ -57,21 +50,10 @@ public sealed record TrainingConfig
     public int NegativesSharedBy { get; init; } = 1;
 
     /// <summary>
-    /// Pack several users into one batch row (first-fit by length, block-diagonal causal attention, positions and time
-    /// bias restarting per user), so that a step holds the same users as without packing but little padding. On by
-    /// default: each user's outputs are those of a row of its own (tested), only faster. Ignored when
-    /// <see cref="BucketByLength"/> is set. Set false to reproduce runs made before packing existed bit for bit.
-    /// </summary>
-    public bool PackSequences { get; init; } = true;
-
-    /// <summary>
     /// Also write the run's checkpoint every this many steps within an epoch (0: only at each epoch's end), so that a
     /// crash costs at most this many steps.
     /// </summary>
     public int CheckpointEvery { get; init; }
-
-    /// <summary>Batches per bucketing window: larger windows pad less, smaller ones keep batches more random.</summary>
-    public int BucketWindow { get; init; } = 32;
 
     /// <summary>Checks the values and throws a message naming the field.</summary>
     public void Validate()
@@ -81,7 +63,6 @@ public sealed record TrainingConfig
         if (StochasticLengthAlpha != 0 && StochasticLengthAlpha is < 1 or > 2) throw new ArgumentException($"training.stochasticLengthAlpha is {StochasticLengthAlpha}; expected 0 (off) or 1 ≤ α ≤ 2.");
         if (CheckpointEvery < 0) throw new ArgumentException($"training.checkpointEvery is {CheckpointEvery}; expected 0 (epoch ends only) or a positive number of steps.");
         if (NegativesSharedBy < 1) throw new ArgumentException($"training.negativesSharedBy is {NegativesSharedBy}; expected a positive number of positions (1 = independent negatives).");
-        if (BucketWindow < 1) throw new ArgumentException($"training.bucketWindow is {BucketWindow}; expected a positive number of batches.");
         if (!(LearningRate > 0)) throw new ArgumentException($"training.learningRate is {LearningRate}; expected a positive number.");
         if (Beta1 is < 0 or >= 1 || Beta2 is < 0 or >= 1) throw new ArgumentException("training.beta1 and training.beta2 must lie in [0, 1).");
         if (WeightDecay < 0) throw new ArgumentException($"training.weightDecay is {WeightDecay}; expected ≥ 0.");

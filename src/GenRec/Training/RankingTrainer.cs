@@ -58,11 +58,6 @@ public sealed class RankingTrainer : IDisposable
         _optimizer = new AdamW(Model.parameters(), t.LearningRate, t.Beta1, t.Beta2, t.WeightDecay);
         _train = split.Train.Select(e => RankingSequence.From(e.History, e.HistoryLabels, interleaved)).Where(s => s.ReadAt.Length > 0).ToArray();
         if (_train.Length == 0) throw new InvalidOperationException("no train user has a labelled item in their history; nothing to train on.");
-        var means = new double[Model.Tasks.Count];
-        long count = 0;
-        foreach (var s in _train)
-            foreach (var y in s.Labels) { for (int k = 0; k < means.Length; k++) means[k] += y[k]; count++; }
-        if (config.Ranking.StartAtBaseRates) Model.StartAtBaseRates(means.Select(m => m / count).ToArray());
         int longest = _train.Max(s => s.Tokens.Length);
         if (longest > config.Model.PaddedLength)
             throw new ArgumentException($"ranking sequences reach {longest} tokens but the model's padded length is {config.Model.PaddedLength}; raise model.maxLength.");

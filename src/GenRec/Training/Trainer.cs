@@ -39,38 +39,11 @@ public sealed class Trainer : IDisposable
         var t = config.Training;
         _optimizer = new AdamW(Model.parameters(), t.LearningRate, t.Beta1, t.Beta2, t.WeightDecay);
         _corpus = tensor(data.Corpus, device: device);
-        DataFingerprint = Fingerprint(Split, data.Corpus);
+        DataFingerprint = Training.DataFingerprint.Of(Split, data.Corpus);
     }
 
-    /// <summary>
-    /// SHA-256 (hex) of the data as this trainer sees it: every training sequence (tokens, times, kinds, actions,
-    /// masks), every evaluation example and the corpus. A resumed run refuses data whose fingerprint differs.
-    /// </summary>
+    /// <summary>SHA-256 (hex) of the data as this trainer sees it (<see cref="Training.DataFingerprint"/>); a resume on other data is refused.</summary>
     public string DataFingerprint { get; }
-
-    private static string Fingerprint(LeaveOneOutSplit split, long[] corpus)
-    {
-        using var h = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
-        static void Add<T>(System.Security.Cryptography.IncrementalHash h, T[]? values) where T : unmanaged
-        {
-            Span<byte> len = stackalloc byte[4];
-            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(len, values?.Length ?? -1);
-            h.AppendData(len);
-            if (values is not null) h.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
-        }
-        foreach (var t in split.Train)
-        {
-            Add(h, new[] { t.UserId });
-            Add(h, t.Items); Add(h, t.Timestamps); Add(h, t.Kinds); Add(h, t.Actions); Add(h, t.Supervised);
-        }
-        foreach (var e in split.Eval)
-        {
-            Add(h, new[] { e.UserId, e.Target, e.TargetTimestamp });
-            Add(h, e.History); Add(h, e.HistoryTimestamps); Add(h, e.HistoryKinds); Add(h, e.HistoryActions);
-        }
-        Add(h, corpus);
-        return Convert.ToHexStringLower(h.GetHashAndReset());
-    }
 
     /// <summary>The model being trained.</summary>
     public SequenceEncoder Model { get; }
@@ -81,8 +54,14 @@ public sealed class Trainer : IDisposable
     /// <summary>The leave-one-out split used.</summary>
     public LeaveOneOutSplit Split { get; }
 
-    /// <summary>Where to write metrics.jsonl, checkpoint.ckpt and curves.png; null writes nothing.</summary>
-    public string? RunDirectory { get; init; }
+    /// <summary>Where to write metrics.jsonl, checkpoint.ckpt and curves.png (<see cref="RunFolder"/>); null writes nothing.</summary>
+    public string? RunDirectory
+    {
+        get => _run?.Path;
+        init => _run = value is null ? null : new RunFolder(value);
+    }
+
+    private readonly RunFolder? _run;
 
     /// <summary>Receives a report after every step.</summary>
     public IProgress<TrainingProgress>? Progress { get; set; }
@@ -103,17 +82,7 @@ public sealed class Trainer : IDisposable
     public int StepsIntoEpoch => _partial.Steps;
 
     private int _epochsDone;
-    private EpochProgress _partial = new();
-
-    /// <summary>The epoch under way: steps taken and their running sums (saved in mid-epoch checkpoints).</summary>
-    private sealed class EpochProgress
-    {
-        public int Steps;
-        public double LossSum;
-        public long Tokens;
-        public double Seconds;
-        public List<double> StepTimes = [];
-    }
+    private TrainingState _partial = new();
 
     /// <summary>
     /// Runs the remaining epochs and returns the per-epoch results. Cancelling stops after the current step and, given
@@ -123,18 +92,14 @@ public sealed class Trainer : IDisposable
     {
         var t = _config.Training;
         Interrupted = false;
-        if (RunDirectory is not null)
-        {
-            Directory.CreateDirectory(RunDirectory);
-            WriteAtomically(Path.Combine(RunDirectory, "config.json"), _config.ToJson());
-        }
+        _run?.Start(_config);
         for (int epoch = _epochsDone + 1; epoch <= t.Epochs; epoch++)
         {
             var result = TrainEpoch(epoch, cancel, out bool complete);
             if (!complete)
             {
                 Interrupted = true;
-                if (RunDirectory is not null && _partial.Steps > 0) SaveCheckpoint(_partial.Steps, History.LastOrDefault(h => h.Metrics is not null)?.Metrics);
+                if (_run is not null && _partial.Steps > 0) SaveCheckpoint(_partial.Steps, History.LastOrDefault(h => h.Metrics is not null)?.Metrics);
                 break;
             }
             bool evaluate = epoch == t.Epochs || (t.EvalEvery > 0 && epoch % t.EvalEvery == 0);
@@ -148,8 +113,8 @@ public sealed class Trainer : IDisposable
             result = result with { PeakMemoryMiB = PeakMemoryMiB() };
             History.Add(result);
             _epochsDone = epoch;
-            _partial = new EpochProgress();
-            if (RunDirectory is not null) Persist(result);
+            _partial = new TrainingState();
+            if (_run is not null) Persist(_run, result);
             EpochCompleted?.Invoke(result);
             if (cancel.IsCancellationRequested && epoch < t.Epochs) { Interrupted = true; break; }
         }
@@ -163,8 +128,8 @@ public sealed class Trainer : IDisposable
     /// </summary>
     public Checkpoint Resume()
     {
-        var dir = RunDirectory ?? throw new InvalidOperationException("resuming needs a run folder (RunDirectory).");
-        var path = Path.Combine(dir, "checkpoint.ckpt");
+        var run = _run ?? throw new InvalidOperationException("resuming needs a run folder (RunDirectory).");
+        var path = run.Checkpoint;
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no checkpoint to resume from; a run writes one at the end of each epoch (and every training.checkpointEvery steps).", path);
         var header = Checkpoint.ReadHeader(path);
         if (header.IsRanking) throw new InvalidDataException($"{path}: a ranking checkpoint; genrec train --resume continues retrieval runs.");
@@ -175,42 +140,14 @@ public sealed class Trainer : IDisposable
             throw new InvalidDataException($"{path}: a checkpoint without training state (written by a GenRec that could not resume); start a new run.");
         if (header.DataFingerprint != DataFingerprint)
             throw new InvalidDataException($"{path}: the data changed since the run started (fingerprint {header.DataFingerprint[..12]}… at the checkpoint, {DataFingerprint[..12]}… now); resume with the data it was trained on, or start a new run.");
-        var progress = new EpochProgress();
-        Checkpoint.Restore(path, Model, r =>
-        {
-            _optimizer.LoadState(r);
-            int n = r.ReadInt32();
-            var rng = r.ReadBytes(n);
-            if (rng.Length != n) throw new InvalidDataException("random-number generator state is truncated.");
-            using var state = tensor(rng, dtype: ScalarType.Byte);
-            set_rng_state(state);
-            progress.Steps = r.ReadInt32();
-            progress.LossSum = r.ReadDouble();
-            progress.Tokens = r.ReadInt64();
-            progress.Seconds = r.ReadDouble();
-            int times = r.ReadInt32();
-            for (int i = 0; i < times; i++) progress.StepTimes.Add(r.ReadDouble());
-        });
+        TrainingState progress = new();
+        Checkpoint.Restore(path, Model, r => progress = TrainingState.Read(r, _optimizer));
         _epochsDone = header.Epoch;
         _partial = progress;
         // metrics.jsonl may hold an epoch finished after the checkpoint was written (a crash between the two): drop it.
         History.Clear();
-        var metricsPath = Path.Combine(dir, "metrics.jsonl");
-        if (File.Exists(metricsPath))
-        {
-            var kept = File.ReadAllLines(metricsPath).Where(l => l.Length > 0).Select(l => (Line: l, Result: JsonSerializer.Deserialize<EpochResult>(l, MetricsJson)!))
-                .Where(x => x.Result.Epoch <= _epochsDone).ToList();
-            History.AddRange(kept.Select(x => x.Result));
-            WriteAtomically(metricsPath, string.Concat(kept.Select(x => x.Line + "\n")));
-        }
+        History.AddRange(run.KeepEpochsUpTo(_epochsDone));
         return header;
-    }
-
-    private static void WriteAtomically(string path, string text)
-    {
-        var tmp = path + ".tmp";
-        File.WriteAllText(tmp, text);
-        File.Move(tmp, path, overwrite: true);
     }
 
     /// <summary>Peak resident set size of this process in MiB (VmHWM).</summary>
@@ -220,44 +157,8 @@ public sealed class Trainer : IDisposable
         return p.PeakWorkingSet64 / (1024.0 * 1024.0);
     }
 
-    /// <summary>
-    /// The batches of one epoch, deterministic for (seed, epoch): a seeded shuffle, then, with
-    /// <see cref="TrainingConfig.BucketByLength"/>, each window of <see cref="TrainingConfig.BucketWindow"/> batches sorted by length and the batches shuffled.
-    /// </summary>
-    internal List<TrainingSequence[]> EpochBatches(int epoch)
-    {
-        var t = _config.Training;
-        var order = Split.Train.ToArray();
-        // Deterministic across processes (HashCode.Combine is salted per process, so it would not reproduce).
-        var rng = new Random(unchecked(t.Seed * 1_000_003 + epoch));
-        rng.Shuffle(order);
-        if (t.StochasticLengthAlpha > 0)
-            for (int i = 0; i < order.Length; i++) order[i] = StochasticLength.Apply(order[i], _config.Model.MaxLength, t.StochasticLengthAlpha, rng);
-        var batches = new List<TrainingSequence[]>((order.Length + t.BatchSize - 1) / t.BatchSize);
-        int window = t.BucketByLength ? t.BucketWindow * t.BatchSize : t.BatchSize;
-        for (int w = 0; w < order.Length; w += window)
-        {
-            var part = order.AsSpan(w, Math.Min(window, order.Length - w)).ToArray();
-            // Unstable sort, but deterministic: users of equal length stay in their shuffled order up to introsort.
-            if (t.BucketByLength) Array.Sort(part, (a, b) => a.Items.Length.CompareTo(b.Items.Length));
-            for (int s = 0; s < part.Length; s += t.BatchSize)
-                batches.Add(part.AsSpan(s, Math.Min(t.BatchSize, part.Length - s)).ToArray());
-        }
-        if (t.BucketByLength) rng.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(batches));
-        // Bucketed batches differ in size; weighting each step's mean loss by its share of positions keeps every
-        // position's weight what it is with random batches (whose sizes are all about the mean).
-        _meanPositions = batches.Sum(b => b.Sum(Supervised)) / (double)batches.Count;
-        return batches;
-    }
-
-    private double _meanPositions = 1;
-
-    private static long Supervised(TrainingSequence s)
-    {
-        long n = 0;
-        for (int i = 0; i + 1 < s.Items.Length; i++) if (s.IsSupervised(i)) n++;
-        return n;
-    }
+    /// <summary>The batches of epoch <paramref name="epoch"/> (<see cref="EpochPlan"/>).</summary>
+    internal List<TrainingSequence[]> EpochBatches(int epoch) => EpochPlan.Batches(Split.Train, _config, epoch);
 
     private EpochResult TrainEpoch(int epoch, CancellationToken cancel, out bool complete)
     {
@@ -276,7 +177,7 @@ public sealed class Trainer : IDisposable
             p.Steps++;
             p.StepTimes.Add(stepClock.Elapsed.TotalSeconds);
             Progress?.Report(new TrainingProgress(epoch, t.Epochs, s + 1, steps, p.LossSum / p.Steps, p.Steps / (p.Seconds + epochClock.Elapsed.TotalSeconds)));
-            if (RunDirectory is not null && t.CheckpointEvery > 0 && p.Steps % t.CheckpointEvery == 0 && p.Steps < steps)
+            if (_run is not null && t.CheckpointEvery > 0 && p.Steps % t.CheckpointEvery == 0 && p.Steps < steps)
             {
                 p.Seconds += epochClock.Elapsed.TotalSeconds;
                 epochClock.Restart();
@@ -351,9 +252,10 @@ public sealed class Trainer : IDisposable
         var times = chunk.Select(c => c.Timestamps).ToList();
         var kinds = chunk.Select(c => c.Kinds).ToList();
         var actions = chunk.Select(c => c.Actions).ToList();
-        using var batch = t.PackSequences && !t.BucketByLength
-            ? SequenceBatch.CreatePacked(items, times, SequencePacking.FirstFitDecreasing(items.Select(i => i.Length).ToList(), items.Max(i => i.Length)), _device, kinds, actions)
-            : SequenceBatch.Create(items, times, null, _device, kinds, actions);
+        // Users packed into rows (first fit, block-diagonal causal attention): each user's outputs are those of a row
+        // of its own (SequencePackingTests), with little padding.
+        using var batch = SequenceBatch.CreatePacked(items, times,
+            SequencePacking.FirstFitDecreasing(items.Select(i => i.Length).ToList(), items.Max(i => i.Length)), _device, kinds, actions);
         tokens = batch.Lengths.Sum();
         paddedTokens = (long)batch.Count * batch.Width;
 
@@ -389,12 +291,11 @@ public sealed class Trainer : IDisposable
             loss = SampledSoftmaxLoss.Compute(users, targetIds, negatives, Model.NormalizedItemTable(), t.Temperature);
         }
         if (LossFault is { } fault) loss = fault(loss);
-        var objective = t.BucketByLength ? loss.mul(Scalars.Of(targets.Count / _meanPositions)) : loss;
         mark = Phase(2, mark);
         double value = loss.item<float>();
         if (!double.IsFinite(value)) throw Diverged(epoch, step, $"the training loss is {value}");
         _optimizer.ZeroGrad();
-        objective.backward();
+        loss.backward();
         int bad = _optimizer.FirstNonFiniteGradient();
         if (bad >= 0) throw Diverged(epoch, step, $"the gradient of parameter #{bad} ({Model.named_parameters().ElementAt(bad).name}) is not finite");
         mark = Phase(3, mark);
@@ -405,25 +306,22 @@ public sealed class Trainer : IDisposable
 
     private TrainingDivergedException Diverged(int epoch, int step, string what)
     {
-        string kept = RunDirectory is null ? "" : File.Exists(Path.Combine(RunDirectory, "checkpoint.ckpt"))
+        string kept = _run is null ? "" : File.Exists(_run.Checkpoint)
             ? $" The run folder keeps its last good checkpoint (epoch {_epochsDone}{(_partial.Steps > 0 ? $", step {_partial.Steps} of the next" : "")}): lower training.learningRate and continue with genrec train --resume {RunDirectory}."
             : " No checkpoint had been written yet.";
         return new TrainingDivergedException($"epoch {epoch}, step {step}: {what}; training stopped before updating the weights.{kept}");
     }
 
-    private void Persist(EpochResult result)
+    private void Persist(RunFolder run, EpochResult result)
     {
-        var dir = RunDirectory!;
         // The checkpoint first: metrics.jsonl lines beyond the checkpoint's epoch are dropped on resume.
         SaveCheckpoint(0, result.Metrics ?? History.LastOrDefault(h => h.Metrics is not null)?.Metrics);
-        File.AppendAllText(Path.Combine(dir, "metrics.jsonl"), JsonSerializer.Serialize(result, MetricsJson) + "\n");
-        TrainingCurves.Save(Path.Combine(dir, "curves.png"), History, $"{_config.Name} on {_data.Name}");
+        run.Append(result, History, $"{_config.Name} on {_data.Name}");
     }
 
     /// <summary>Writes the run's checkpoint: weights, then the training state (optimiser, RNG, the epoch under way).</summary>
     private void SaveCheckpoint(int stepsIntoEpoch, Evaluation.RetrievalMetrics? metrics)
     {
-        var p = _partial;
         new Checkpoint
         {
             Config = _config,
@@ -435,24 +333,8 @@ public sealed class Trainer : IDisposable
             Step = stepsIntoEpoch,
             DataFingerprint = DataFingerprint,
             Metrics = Checkpoint.MetricsJson(metrics),
-        }.Save(Path.Combine(RunDirectory!, "checkpoint.ckpt"), Model, w =>
-        {
-            _optimizer.SaveState(w);
-            using var rng = get_rng_state();
-            var bytes = rng.data<byte>().ToArray();
-            w.Write(bytes.Length);
-            w.Write(bytes);
-            w.Write(stepsIntoEpoch == 0 ? 0 : p.Steps);
-            w.Write(stepsIntoEpoch == 0 ? 0.0 : p.LossSum);
-            w.Write(stepsIntoEpoch == 0 ? 0L : p.Tokens);
-            w.Write(stepsIntoEpoch == 0 ? 0.0 : p.Seconds);
-            var times = stepsIntoEpoch == 0 ? [] : p.StepTimes;
-            w.Write(times.Count);
-            foreach (var x in times) w.Write(x);
-        });
+        }.Save(_run!.Checkpoint, Model, w => _partial.Write(w, _optimizer, midEpoch: stepsIntoEpoch != 0));
     }
-
-    private static readonly JsonSerializerOptions MetricsJson = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     /// <inheritdoc />
     public void Dispose()

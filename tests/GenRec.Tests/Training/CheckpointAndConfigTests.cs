@@ -86,4 +86,14 @@ public class CheckpointAndConfigTests
         Assert.Equal(("sasrec", 2, 1), (sas.Model.Encoder, sas.Model.NumLayers, sas.Model.NumHeads));
         _ = JsonNode.Parse(hstu.ToJson());
     }
+
+    [Fact]
+    public void RetiredOptionsReadAtTheirOnlyValueAndAreRefusedOtherwise()
+    {
+        Assert.Equal(ExperimentConfig.Load(null).ToJson(), ExperimentConfig.Load(null, ["training.packSequences=true"]).ToJson());
+        var e = Assert.Throws<ArgumentException>(() => ExperimentConfig.Load(null, ["training.packSequences=false"]));
+        Assert.Contains("training.packSequences = false is retired", e.Message);
+        Assert.Contains("ranking.startAtBaseRates = true is retired",
+            Assert.Throws<ArgumentException>(() => ExperimentConfig.Load(null, ["ranking.startAtBaseRates=true"])).Message);
+    }
 }

@@ -116,21 +116,6 @@ public class RankingTrainerTests
     }
 
     [Fact]
-    public void OutputsStartAtTheBaseRates()
-    {
-        var space = new FeatureSpace { Actions = ["1", "2"] };
-        RankingTask[] tasks = [new("positive", false), new("value", true)];
-        using var model = new RankingModel(new ModelConfig { EmbeddingDim = 8, QkDim = 4, VDim = 4, MaxLength = 10 }, 5, space, tasks, interleaved: false, headHidden: 4);
-        model.StartAtBaseRates([0.2, 3.5]);
-        using var batch = SequenceBatch.Create([[1L, 2]], [[10L, 20]], [30L], CPU, [null], [[1, 2]]);
-        using var zeroHead = no_grad();
-        // Whatever the input, the bias is the base rate's log-odds (binary) and the mean (regression).
-        var bias = model.parameters().Last().data<float>().ToArray();
-        Assert.Equal(Math.Log(0.2 / 0.8), bias[0], 5);
-        Assert.Equal(3.5, bias[1], 5);
-    }
-
-    [Fact]
     public void InterleavedItemsNeverSeeTheirOwnAction()
     {
         var h = new EvalExample(1, [5, 6, 7], [10, 20, 30], 0, 40) { HistoryKinds = [0, 0, 0], HistoryActions = [1, 2, 1] };

@@ -19,7 +19,7 @@ public class ResumeTests
     private static ExperimentConfig Config(int checkpointEvery = 0) => new()
     {
         Model = new ModelConfig { EmbeddingDim = 8, NumLayers = 2, NumHeads = 1, QkDim = 8, VDim = 8, MaxLength = 20, Dropout = 0.2 },
-        Training = new TrainingConfig { Epochs = 3, BatchSize = 16, NumNegatives = 6, EvalEvery = 2, CheckpointEvery = checkpointEvery, PackSequences = true, NegativesSharedBy = 4 },
+        Training = new TrainingConfig { Epochs = 3, BatchSize = 16, NumNegatives = 6, EvalEvery = 2, CheckpointEvery = checkpointEvery, NegativesSharedBy = 4 },
     };
 
     private static Dictionary<string, float[]> Weights(nn.Module model) =>

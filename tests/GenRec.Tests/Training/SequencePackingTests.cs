@@ -94,18 +94,18 @@ public class SequencePackingTests
     public void PackedTrainingWithGroupedNegativesRunsWithLittlePadding()
     {
         var data = TestData.Synthetic(new SyntheticOptions { Users = 150, Items = 60, Interests = 4, MinLength = 5, MaxLength = 40, Seed = 9 });
-        ExperimentConfig Config(bool pack) => new()
+        var config = new ExperimentConfig
         {
             Model = new ModelConfig { EmbeddingDim = 8, NumLayers = 1, NumHeads = 1, QkDim = 8, VDim = 8, MaxLength = 40 },
-            Training = new TrainingConfig { Epochs = 1, BatchSize = 32, NumNegatives = 4, EvalEvery = 0, PackSequences = pack, NegativesSharedBy = pack ? 8 : 1 },
+            Training = new TrainingConfig { Epochs = 1, BatchSize = 32, NumNegatives = 4, EvalEvery = 0, NegativesSharedBy = 8 },
         };
-        using var plain = new Trainer(Config(false), data, CPU);
-        using var packed = new Trainer(Config(true), data, CPU);
-        var a = plain.TimeSteps(0, 3);
-        var b = packed.TimeSteps(0, 3);
-        // Same users per step, fewer padded tokens.
-        Assert.Equal(a.Select(s => s.Tokens), b.Select(s => s.Tokens));
-        Assert.True(b.Sum(s => s.PaddedTokens) < a.Sum(s => s.PaddedTokens), $"{b.Sum(s => s.PaddedTokens)} vs {a.Sum(s => s.PaddedTokens)}");
+        using var packed = new Trainer(config, data, CPU);
+        var steps = packed.TimeSteps(0, 3);
+        var batches = packed.EpochBatches(1).Take(3).ToList();
+        // Each step trains its batch's users, on fewer padded tokens than rows padded to each batch's longest user.
+        Assert.Equal(batches.Select(b => b.Sum(s => (long)s.Items.Length)), steps.Select(s => s.Tokens));
+        long rowsPadded = batches.Sum(b => (long)b.Length * b.Max(s => s.Items.Length));
+        Assert.True(steps.Sum(s => s.PaddedTokens) < rowsPadded, $"{steps.Sum(s => s.PaddedTokens)} vs {rowsPadded}");
         Assert.Throws<ArgumentException>(() => new TrainingConfig { NegativesSharedBy = 0 }.Validate());
     }
 }
