@@ -1,5 +1,6 @@
 using System.CommandLine;
 using GenRec.Cli;
+using GenRec.Cli.Bench;
 using GenRec.Cli.Commands;
 using GenRec.Native;
 

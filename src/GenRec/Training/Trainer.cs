@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using GenRec.Data;
 using GenRec.Evaluation;
 using GenRec.Model;

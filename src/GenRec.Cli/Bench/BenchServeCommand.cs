@@ -2,8 +2,9 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
+using GenRec.Cli.Commands;
 
-namespace GenRec.Cli.Commands;
+namespace GenRec.Cli.Bench;
 
 /// <summary>
 /// <c>genrec bench serve</c>: a load generator for a running <c>genrec serve</c>, from a second process: for each

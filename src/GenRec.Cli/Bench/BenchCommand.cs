@@ -1,11 +1,12 @@
 using System.CommandLine;
 using System.Diagnostics;
+using GenRec.Cli.Commands;
 using GenRec.Data;
 using GenRec.Model;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace GenRec.Cli.Commands;
+namespace GenRec.Cli.Bench;
 
 /// <summary><c>genrec bench …</c>: benchmarks that print rates and ratios measured side by side in one run.</summary>
 internal static class BenchCommand

@@ -1,12 +1,13 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
+using GenRec.Cli.Commands;
 using GenRec.Data;
 using GenRec.Model;
 using GenRec.Training;
 using ScottPlot;
 
-namespace GenRec.Cli.Commands;
+namespace GenRec.Cli.Bench;
 
 /// <summary>
 /// <c>genrec bench scaling</c>: training cost as the history length and the catalog grow. Each point runs in a child

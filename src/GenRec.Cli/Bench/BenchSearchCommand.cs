@@ -1,8 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
+using GenRec.Cli.Commands;
 using GenRec.Inference.Search;
 
-namespace GenRec.Cli.Commands;
+namespace GenRec.Cli.Bench;
 
 /// <summary>
 /// <c>genrec bench search</c>: exact SIMD top-K against the HNSW index on a generated catalog — build time, query

@@ -1,12 +1,13 @@
 using System.CommandLine;
 using System.Diagnostics;
+using GenRec.Cli.Commands;
 using GenRec.Data;
 using GenRec.Inference;
 using GenRec.Model;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace GenRec.Cli.Commands;
+namespace GenRec.Cli.Bench;
 
 /// <summary>
 /// <c>genrec bench infer</c>: inference — one user's history encoded without autograd, the user embedding scored

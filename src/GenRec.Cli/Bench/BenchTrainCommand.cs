@@ -1,8 +1,9 @@
 using System.CommandLine;
+using GenRec.Cli.Commands;
 using GenRec.Model;
 using GenRec.Training;
 
-namespace GenRec.Cli.Commands;
+namespace GenRec.Cli.Bench;
 
 /// <summary>
 /// <c>genrec bench train</c>: times training steps of a config on a dataset, measured as the performance yardstick

@@ -1,12 +1,13 @@
 using System.CommandLine;
 using System.Diagnostics;
+using GenRec.Cli.Commands;
 using GenRec.Model;
 using GenRec.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace GenRec.Cli.Commands;
+namespace GenRec.Cli.Bench;
 
 /// <summary>
 /// <c>genrec bench attention</c>: one HSTU layer against one softmax-attention layer of the same width (the
