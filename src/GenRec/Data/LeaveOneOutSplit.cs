@@ -42,11 +42,8 @@ public sealed class LeaveOneOutSplit
         for (int u = 0; u < data.UserCount; u++)
         {
             var tokens = data.Tokens(u);
-            int end = tokens.Length, seen = 0;
-            while (end > 0 && seen < holdout) if (tokens[--end].IsItem) seen++;
-            bool itemBefore = false;
-            for (int i = 0; i < end && !itemBefore; i++) itemBefore = tokens[i].IsItem;
-            if (seen < holdout || !itemBefore) { noEval.Add(data.UserKey(u)); noTrain.Add(data.UserKey(u)); continue; }
+            int end = HoldOut(tokens, holdout);
+            if (end < 0) { noEval.Add(data.UserKey(u)); noTrain.Add(data.UserKey(u)); continue; }
             var t = Window(data, u, end, maxLength + 1, options, 0, null);
             var seq = new TrainingSequence(u, t.History, t.HistoryTimestamps) { Kinds = t.HistoryKinds, Actions = t.HistoryActions, Supervised = t.Supervised };
             if (t.Supervised!.Any(x => x)) train.Add(seq); else noTrain.Add(data.UserKey(u));
@@ -60,6 +57,20 @@ public sealed class LeaveOneOutSplit
         if (train.Count == 0)
             throw new InvalidOperationException($"{data.Name}: no user has a supervised position, so there is nothing to train on.");
         return new LeaveOneOutSplit(train, eval, notes);
+    }
+
+    /// <summary>
+    /// Where the last <paramref name="items"/> item tokens of a user's sequence begin (everything from there is held
+    /// out), or −1 when the user has fewer, or no item before them to learn or predict from. Both splits (this one and
+    /// <see cref="RankingSplit"/>) hold out this way.
+    /// </summary>
+    internal static int HoldOut(ReadOnlySpan<Token> tokens, int items)
+    {
+        int end = tokens.Length, seen = 0;
+        while (end > 0 && seen < items) if (tokens[--end].IsItem) seen++;
+        if (seen < items) return -1;
+        for (int i = 0; i < end; i++) if (tokens[i].IsItem) return end;
+        return -1;
     }
 
     /// <summary>

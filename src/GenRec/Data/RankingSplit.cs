@@ -52,11 +52,8 @@ public sealed class RankingSplit
         for (int u = 0; u < data.UserCount; u++)
         {
             var tokens = data.Tokens(u);
-            int end = tokens.Length, seen = 0;
-            while (end > 0 && seen < candidates) if (tokens[--end].IsItem) seen++;
-            bool hasHistoryItem = false;
-            for (int i = 0; i < end && !hasHistoryItem; i++) hasHistoryItem = tokens[i].IsItem;
-            if (seen < candidates || !hasHistoryItem) { skipped++; continue; }
+            int end = LeaveOneOutSplit.HoldOut(tokens, candidates);
+            if (end < 0) { skipped++; continue; }
             var cands = new List<long>(candidates);
             var labels = new List<float[]>(candidates);
             long time = 0;
