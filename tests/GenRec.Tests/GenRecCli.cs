@@ -28,7 +28,12 @@ internal static class GenRecCli
 
     private static ProcessStartInfo Info(string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false
+        };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "GenRec.Cli.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
         return psi;

@@ -14,7 +14,8 @@ namespace GenRec.Data;
 /// </summary>
 public static class DataSource
 {
-    /// <summary>Opens <paramref name="path"/>: a prepared folder, or ratings in a built-in layout (bad rows per <paramref name="badRows"/>).</summary>
+    /// <summary>Opens <paramref name="path"/>: a prepared folder, or ratings in a built-in layout (bad rows per
+    /// <paramref name="badRows"/>).</summary>
     public static PreparedDataset Open(string path, BadRows? badRows = null) =>
         PreparedDataset.IsPrepared(path) ? PreparedDataset.Open(path) : FromRatings(DatasetReader.Read(path, badRows));
 
@@ -39,7 +40,13 @@ public static class DataSource
             },
         };
         if (titles)
-            sources.Add(new() { File = TitlesFile, Delimiter = "\t", Columns = [new() { Name = "item", Role = "item" }, new() { Name = "title", Role = "title" }] });
+            sources.Add(new()
+            {
+                File = TitlesFile,
+                Delimiter = "\t",
+                Columns = [new() { Name = "item", Role = "item" },
+                new() { Name = "title", Role = "title" }]
+            });
         var schema = new FeatureSchema { Name = name, Sources = sources };
         schema.Validate("built-in ratings schema");
         return schema;
@@ -47,7 +54,8 @@ public static class DataSource
 
     /// <summary>
     /// Builds a checked ratings log through the built-in ratings schema into a private temporary folder and opens it;
-    /// the folder is removed as soon as it is mapped (or, where the platform forbids that, when the dataset is disposed).
+    /// the folder is removed as soon as it is mapped (or, where the platform forbids that, when the dataset is
+    /// disposed).
     /// </summary>
     public static PreparedDataset FromRatings(RatingsLog log, CancellationToken cancel = default)
     {
@@ -60,8 +68,11 @@ public static class DataSource
             Directory.CreateDirectory(source);
             using (var w = new StreamWriter(Path.Combine(source, EventsFile), false, new UTF8Encoding(false), 1 << 20))
                 foreach (var x in log.Events)
+                {
+                    var (user, item) = (Clean(log.UserKey(x.UserId)), Clean(log.ItemKey(x.ItemId)));
                     w.Write(string.Create(CultureInfo.InvariantCulture,
-                        $"{Clean(log.UserKey(x.UserId))}\t{Clean(log.ItemKey(x.ItemId))}\t{x.Rating}\t{x.Timestamp}\n"));
+                        $"{user}\t{item}\t{x.Rating}\t{x.Timestamp}\n"));
+                }
             bool titles = log.ItemTitles.Count > 0;
             if (titles)
                 using (var w = new StreamWriter(Path.Combine(source, TitlesFile), false, new UTF8Encoding(false)))

@@ -8,13 +8,15 @@ namespace GenRec.Data;
 /// </summary>
 public sealed class RatingsLog
 {
-    /// <summary>Keeps the events in source order and groups them by user, sorted by time (stable: ties keep input order).</summary>
+    /// <summary>Keeps the events in source order and groups them by user, sorted by time (stable: ties keep input
+    /// order).</summary>
     /// <param name="name">A short name for messages and reports.</param>
     /// <param name="interactions">The events, in source order.</param>
     /// <param name="itemTitles">Titles by item id, where the source has them.</param>
     /// <param name="itemKeys">The source's key of each item id, where ids were numbered from non-numeric keys.</param>
     /// <param name="userKeys">The source's key of each user id, where ids were numbered from non-numeric keys.</param>
-    public RatingsLog(string name, IReadOnlyList<Interaction> interactions, IReadOnlyDictionary<long, string>? itemTitles = null,
+    public RatingsLog(string name, IReadOnlyList<Interaction> interactions, IReadOnlyDictionary<long,
+        string>? itemTitles = null,
         IReadOnlyDictionary<long, string>? itemKeys = null, IReadOnlyDictionary<long, string>? userKeys = null)
     {
         Name = name;
@@ -24,7 +26,8 @@ public sealed class RatingsLog
         _userKeys = userKeys;
         for (int i = 0; i < interactions.Count; i++)
             if (interactions[i].ItemId <= 0)
-                throw new ArgumentException($"{name}: item id {interactions[i].ItemId} at event {i}: ids must be positive (0 is padding).");
+                throw new ArgumentException($"{name}: item id {interactions[i].ItemId} at event {i}: ids must be "
+                    + $"positive (0 is padding).");
         // The pipeline reads Events only; the per-user views serve reports and tests, so they are built on first use.
         _users = new Lazy<IReadOnlyList<UserSequence>>(GroupByUser);
         _corpus = new Lazy<long[]>(() => Events.Select(x => x.ItemId).Distinct().Order().ToArray());
@@ -60,7 +63,8 @@ public sealed class RatingsLog
     /// <summary>A short name for messages and reports (for example ML-1M-U3K).</summary>
     public string Name { get; }
 
-    /// <summary>The events in source order (the order that numbers items in the built-in schema, as in <c>prepare</c>).</summary>
+    /// <summary>The events in source order (the order that numbers items in the built-in schema, as in
+    /// <c>prepare</c>).</summary>
     public IReadOnlyList<Interaction> Events { get; }
 
     /// <summary>Users in ascending id order, each with its chronological history.</summary>
@@ -91,9 +95,11 @@ public sealed class RatingsLog
 
     /// <summary>The item's key as in the source.</summary>
     public string ItemKey(long itemId) =>
-        _itemKeys is not null && _itemKeys.TryGetValue(itemId, out var k) ? k : itemId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        _itemKeys is not null && _itemKeys.TryGetValue(itemId, out var k) ? k
+            : itemId.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The user's key as in the source.</summary>
     public string UserKey(long userId) =>
-        _userKeys is not null && _userKeys.TryGetValue(userId, out var k) ? k : userId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        _userKeys is not null && _userKeys.TryGetValue(userId, out var k) ? k
+            : userId.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -24,8 +24,8 @@ public sealed class RecommendationPipeline : IDisposable
     private readonly Ranker? _ranker;
     private readonly Device _device;
 
-    private RecommendationPipeline(PreparedDataset data, Checkpoint? retrievalInfo, SequenceEncoder? retrieval, Checkpoint? rankingInfo,
-        Ranker? ranker, Device device, string index)
+    private RecommendationPipeline(PreparedDataset data, Checkpoint? retrievalInfo, SequenceEncoder? retrieval,
+        Checkpoint? rankingInfo, Ranker? ranker, Device device, string index)
     {
         Data = data;
         RetrievalInfo = retrievalInfo;
@@ -34,7 +34,7 @@ public sealed class RecommendationPipeline : IDisposable
         _ranker = ranker;
         _device = device;
         if (retrieval is HstuEncoder hstu) _lean = new HstuInference(hstu);
-        // M-FALCON for an interleaved HSTU ranker runs managed too; its task head stays in libtorch (one small product).
+        // M-FALCON for an interleaved HSTU ranker runs managed too; its head stays in libtorch (one small product).
         if (ranker is RankingModel { Interleaved: true } rm) _leanRanker = new HstuInference(rm.Encoder);
         if (retrieval is null) return;
         _user = new float[retrieval.Config.EmbeddingDim];
@@ -58,12 +58,15 @@ public sealed class RecommendationPipeline : IDisposable
     /// trained on its item ids and feature space (and both on the same ids). The pipeline owns the models; the caller
     /// keeps the dataset.
     /// </summary>
-    public static RecommendationPipeline Load(PreparedDataset data, string? retrievalCheckpoint, string? rankingCheckpoint, Device device,
+    public static RecommendationPipeline Load(PreparedDataset data, string? retrievalCheckpoint,
+        string? rankingCheckpoint, Device device,
         string index = "exact")
     {
         if (index is not ("exact" or "hnsw"))
-            throw new ArgumentException($"--index {index}: expected exact (SIMD, every item) or hnsw (approximate, for large catalogs).");
-        if (retrievalCheckpoint is null && rankingCheckpoint is null) throw new ArgumentException("no model given: a retrieval or a ranking checkpoint is needed.");
+            throw new ArgumentException($"--index {index}: expected exact (SIMD, every item) or hnsw (approximate, "
+                + "for large catalogs).");
+        if (retrievalCheckpoint is null && rankingCheckpoint is null)
+            throw new ArgumentException("no model given: a retrieval or a ranking checkpoint is needed.");
         Checkpoint? rinfo = null, kinfo = null;
         SequenceEncoder? retrieval = null;
         Ranker? ranker = null;
@@ -77,7 +80,8 @@ public sealed class RecommendationPipeline : IDisposable
             if (rankingCheckpoint is not null)
             {
                 (kinfo, ranker) = Checkpoint.LoadRanker(rankingCheckpoint, device);
-                if (rinfo is not null) ItemIds.EnsureSame(retrievalCheckpoint!, rinfo.ItemKeys, rankingCheckpoint, kinfo.ItemKeys);
+                if (rinfo is not null) ItemIds.EnsureSame(retrievalCheckpoint!, rinfo.ItemKeys, rankingCheckpoint,
+                    kinfo.ItemKeys);
                 kinfo.EnsureFits(rankingCheckpoint, data);
             }
             return new RecommendationPipeline(data, rinfo, retrieval, kinfo, ranker, device, index);
@@ -99,7 +103,7 @@ public sealed class RecommendationPipeline : IDisposable
     /// <summary>The ranking checkpoint's header, when a ranker is loaded.</summary>
     public Checkpoint? RankingInfo { get; }
 
-    /// <summary>The item index over the retrieval model's item embeddings (exact or HNSW); null without a retrieval model.</summary>
+    /// <summary>The item index over the retrieval model's item embeddings (exact or HNSW); null without one.</summary>
     public IItemIndex? Index { get; }
 
     /// <summary>Whether a ranker is loaded.</summary>
@@ -114,22 +118,32 @@ public sealed class RecommendationPipeline : IDisposable
     /// <summary>The parts of the feature space the retrieval model was trained with.</summary>
     public FeatureOptions RetrievalFeatures => RetrievalModel.Config.Features;
 
-    private Checkpoint RetrievalModel => RetrievalInfo ?? throw new InvalidOperationException("no retrieval model is loaded.");
+    private Checkpoint RetrievalModel => RetrievalInfo
+        ?? throw new InvalidOperationException("no retrieval model is loaded.");
 
-    /// <summary>Tokens of history the ranker reads (its history items plus the contextual tokens in front); 0 without a ranker.</summary>
+    /// <summary>
+    /// Tokens of history the ranker reads (its history items plus the contextual tokens in front); 0 without a ranker.
+    /// </summary>
     public int RankingWindow => RankingInfo is not { } info ? 0
-        : info.Config.Ranking.HistoryItems + (info.Features ?? new FeatureSpace()).TokenKinds.Count(t => t.Role == "contextual");
+        : info.Config.Ranking.HistoryItems
+            + (info.Features ?? new FeatureSpace()).TokenKinds.Count(t => t.Role == "contextual");
 
     /// <summary>The parts of the feature space the ranker was trained with.</summary>
     public FeatureOptions RankingFeatures => RankingInfo?.Config.Features ?? new FeatureOptions();
 
-    /// <summary>The index of the task to sort by (<paramref name="name"/>, or the first binary task), or −1 for an unknown name.</summary>
+    /// <summary>
+    /// The index of the task to sort by (<paramref name="name"/>, or the first binary task), or −1 for an unknown name.
+    /// </summary>
     public int SortTask(string? name) => RankingTask.SortIndex(Tasks, name);
 
-    /// <summary>The top <paramref name="k"/> (item, cosine score) for a history, best first, skipping <paramref name="exclude"/>.</summary>
+    /// <summary>
+    /// The top <paramref name="k"/> (item, cosine score) for a history, best first, skipping
+    /// <paramref name="exclude"/>.
+    /// </summary>
     public (long Item, float Score)[] Retrieve(EvalExample history, int k, IReadOnlySet<long>? exclude)
     {
-        if (history.History.Length == 0) throw new ArgumentException("the history is empty: nothing to retrieve from.", nameof(history));
+        if (history.History.Length == 0)
+            throw new ArgumentException("the history is empty: nothing to retrieve from.", nameof(history));
         if (k < 1) throw new ArgumentOutOfRangeException(nameof(k), k, "k must be at least 1.");
         if (Index is null) throw new InvalidOperationException("no retrieval model is loaded.");
         float[] user;
@@ -137,7 +151,7 @@ public sealed class RecommendationPipeline : IDisposable
         return Index.Search(user, k, exclude);
     }
 
-    /// <summary>The user embedding for a history: the lean managed path for HSTU, the encoder otherwise. Caller holds the gate.</summary>
+    /// <summary>The user embedding: the lean managed path for HSTU, else the encoder. Caller holds the gate.</summary>
     private float[] EncodeUser(EvalExample h)
     {
         if (_lean is not null)
@@ -147,7 +161,8 @@ public sealed class RecommendationPipeline : IDisposable
         }
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        using var batch = SequenceBatch.Create([h.History], [h.HistoryTimestamps], [h.TargetTimestamp], _device, [h.HistoryKinds], [h.HistoryActions]);
+        using var batch = SequenceBatch.Create([h.History], [h.HistoryTimestamps], [h.TargetTimestamp], _device,
+            [h.HistoryKinds], [h.HistoryActions]);
         return SequenceEncoder.LastPosition(_retrieval!.forward(batch), batch.Lengths).cpu().data<float>().ToArray();
     }
 
@@ -166,18 +181,20 @@ public sealed class RecommendationPipeline : IDisposable
             using var _ = no_grad();
             var seq = RankingSequence.From(history, [], _ranker.Interleaved);
             var asHistory = seq.AsHistory(history.TargetTimestamp);
-            if (_leanRanker is not null && _ranker is RankingModel rm && asHistory.History.Length + 1 <= rm.Encoder.Config.PaddedLength)
+            if (_leanRanker is not null && _ranker is RankingModel rm
+                && asHistory.History.Length < rm.Encoder.Config.PaddedLength)
             {
                 var hidden = new float[candidates.Length * rm.Encoder.Config.EmbeddingDim];
-                _leanRanker.ScoreCandidates(asHistory.History, asHistory.HistoryTimestamps, asHistory.HistoryKinds, asHistory.HistoryActions,
-                    history.TargetTimestamp, candidates, hidden);
+                _leanRanker.ScoreCandidates(asHistory.History, asHistory.HistoryTimestamps, asHistory.HistoryKinds,
+                    asHistory.HistoryActions, history.TargetTimestamp, candidates, hidden);
                 using var ht = tensor(hidden, [candidates.Length, rm.Encoder.Config.EmbeddingDim], device: _device);
                 using var logits = rm.HeadLogits(ht, candidates);
                 z = logits.cpu().data<float>().ToArray();
             }
             else
             {
-                using var logits = _ranker.ScoreCandidates(asHistory, candidates, history.TargetTimestamp, _device, info.Config.Ranking.MicroBatch);
+                using var logits = _ranker.ScoreCandidates(asHistory, candidates, history.TargetTimestamp, _device,
+                    info.Config.Ranking.MicroBatch);
                 z = logits.cpu().data<float>().ToArray();
             }
         }
@@ -196,7 +213,8 @@ public sealed class RecommendationPipeline : IDisposable
     /// </summary>
     public IReadOnlyList<RankedCandidate> Rank(EvalExample history, long[] candidates, int sortTask)
     {
-        if (sortTask < 0 || sortTask >= Tasks.Count) throw new ArgumentOutOfRangeException(nameof(sortTask), sortTask, "no such task.");
+        if (sortTask < 0 || sortTask >= Tasks.Count)
+            throw new ArgumentOutOfRangeException(nameof(sortTask), sortTask, "no such task.");
         if (candidates.Length == 0) return [];
         var scores = Score(history, candidates);
         return Enumerable.Range(0, candidates.Length).OrderByDescending(c => scores[c][sortTask])

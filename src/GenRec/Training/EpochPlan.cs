@@ -10,7 +10,8 @@ namespace GenRec.Training;
 /// </summary>
 internal static class EpochPlan
 {
-    public static List<TrainingSequence[]> Batches(IReadOnlyList<TrainingSequence> train, ExperimentConfig config, int epoch)
+    public static List<TrainingSequence[]> Batches(IReadOnlyList<TrainingSequence> train, ExperimentConfig config,
+        int epoch)
     {
         var t = config.Training;
         var order = train.ToArray();
@@ -18,7 +19,8 @@ internal static class EpochPlan
         var rng = new Random(unchecked(t.Seed * 1_000_003 + epoch));
         rng.Shuffle(order);
         if (t.StochasticLengthAlpha > 0)
-            for (int i = 0; i < order.Length; i++) order[i] = StochasticLength.Apply(order[i], config.Model.MaxLength, t.StochasticLengthAlpha, rng);
+            for (int i = 0; i < order.Length; i++) order[i] = StochasticLength.Apply(order[i], config.Model.MaxLength,
+                t.StochasticLengthAlpha, rng);
         var batches = new List<TrainingSequence[]>((order.Length + t.BatchSize - 1) / t.BatchSize);
         for (int s = 0; s < order.Length; s += t.BatchSize)
             batches.Add(order.AsSpan(s, Math.Min(t.BatchSize, order.Length - s)).ToArray());

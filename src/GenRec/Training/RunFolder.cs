@@ -10,7 +10,8 @@ namespace GenRec.Training;
 /// </summary>
 internal sealed class RunFolder(string path)
 {
-    private static readonly JsonSerializerOptions MetricsJson = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+    private static readonly JsonSerializerOptions MetricsJson =
+        new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     /// <summary>The folder.</summary>
     public string Path { get; } = path;
@@ -28,11 +29,13 @@ internal sealed class RunFolder(string path)
     /// <summary>Appends an epoch to metrics.jsonl and redraws curves.png.</summary>
     public void Append(EpochResult result, IReadOnlyList<EpochResult> history, string title)
     {
-        File.AppendAllText(System.IO.Path.Combine(Path, "metrics.jsonl"), JsonSerializer.Serialize(result, MetricsJson) + "\n");
+        File.AppendAllText(System.IO.Path.Combine(Path, "metrics.jsonl"), JsonSerializer.Serialize(result, MetricsJson)
+            + "\n");
         TrainingCurves.Save(System.IO.Path.Combine(Path, "curves.png"), history, title);
     }
 
-    /// <summary>The epochs in metrics.jsonl up to <paramref name="epochsDone"/>; later lines (written after the checkpoint) are removed.</summary>
+    /// <summary>The epochs in metrics.jsonl up to <paramref name="epochsDone"/>; later lines (written after the
+    /// checkpoint) are removed.</summary>
     public List<EpochResult> KeepEpochsUpTo(int epochsDone)
     {
         var file = System.IO.Path.Combine(Path, "metrics.jsonl");

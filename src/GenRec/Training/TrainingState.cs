@@ -25,7 +25,8 @@ internal sealed class TrainingState
     /// <summary>Each step's seconds (for the epoch's median).</summary>
     public List<double> StepTimes = [];
 
-    /// <summary>Writes the optimiser, the generator and, for a checkpoint inside an epoch, this progress (else none).</summary>
+    /// <summary>Writes the optimiser, the generator and, for a checkpoint inside an epoch, this progress (else
+    /// none).</summary>
     public void Write(BinaryWriter w, AdamW optimizer, bool midEpoch)
     {
         optimizer.SaveState(w);

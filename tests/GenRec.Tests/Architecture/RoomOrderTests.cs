@@ -4,13 +4,15 @@ namespace GenRec.Tests.Architecture;
 
 /// <summary>
 /// The rooms of the code and the one direction their dependencies may run (docs/design/architecture.md):
-/// TorchSharp workarounds and native loading &lt; Data &lt; Model &lt; Evaluation, Inference &lt; Training &lt; Serving &lt; Cli.
+/// TorchSharp workarounds and native loading &lt; Data &lt; Model &lt; Evaluation, Inference &lt; Training &lt; Serving
+/// &lt; Cli.
 /// The graph is computed from the compiled assemblies (signatures, fields, attributes and every method body), so a
 /// backward edge fails the suite the day it is written.
 /// </summary>
 public class RoomOrderTests
 {
-    /// <summary>Each room's rank; an edge may only point to a lower rank (rooms of one rank do not use each other).</summary>
+    /// <summary>Each room's rank: an edge may only point to a lower rank (rooms of one rank never use each other).
+    /// </summary>
     private static readonly (string Namespace, int Rank)[] Rooms =
     [
         ("GenRec.Native", 0),
@@ -23,7 +25,7 @@ public class RoomOrderTests
         ("GenRec.Cli", 6),
     ];
 
-    /// <summary>Edges the ranks would allow but the design does not: serving loads models, it never trains them.</summary>
+    /// <summary>Edges the ranks allow but the design does not: serving loads models, it never trains them.</summary>
     private static readonly HashSet<string> Forbidden =
     [
         "GenRec.Serving → GenRec.Training",
@@ -34,7 +36,8 @@ public class RoomOrderTests
     {
         var edges = Edges();
         var backward = edges
-            .Where(e => Rank(e.Key.From) is int f && Rank(e.Key.To) is int t && (t > f || (t == f && Room(e.Key.From) != Room(e.Key.To))
+            .Where(e => Rank(e.Key.From) is int f && Rank(e.Key.To) is int t
+                && (t > f || (t == f && Room(e.Key.From) != Room(e.Key.To))
                 || Forbidden.Contains($"{Room(e.Key.From)} → {Room(e.Key.To)}")))
             .Select(e => $"{Room(e.Key.From)} → {Room(e.Key.To)}")
             .Distinct()
@@ -49,10 +52,12 @@ public class RoomOrderTests
     public void TheGraphSeesDependenciesInMethodBodies()
     {
         // The check is only as good as its reading: the CLI's commands call into Training inside method bodies.
-        Assert.Contains(Edges().Keys, e => e.From.StartsWith("GenRec.Cli", StringComparison.Ordinal) && e.To == "GenRec.Training");
+        Assert.Contains(Edges().Keys, e => e.From.StartsWith("GenRec.Cli", StringComparison.Ordinal)
+            && e.To == "GenRec.Training");
     }
 
-    private static string Room(string ns) => Rooms.Where(r => ns == r.Namespace || ns.StartsWith(r.Namespace + ".", StringComparison.Ordinal))
+    private static string Room(string ns) => Rooms
+        .Where(r => ns == r.Namespace || ns.StartsWith(r.Namespace + ".", StringComparison.Ordinal))
         .Select(r => r.Namespace).DefaultIfEmpty(ns).First();
 
     private static int? Rank(string ns)
@@ -61,7 +66,7 @@ public class RoomOrderTests
         return Rooms.Any(r => r.Namespace == room) ? Rooms.First(r => r.Namespace == room).Rank : null;
     }
 
-    /// <summary>Namespace → namespace edges within GenRec, with the referencing → referenced type names behind each.</summary>
+    /// <summary>Namespace → namespace edges within GenRec, with the type → type references behind each.</summary>
     private static Dictionary<(string From, string To), HashSet<string>> Edges()
     {
         var edges = new Dictionary<(string, string), HashSet<string>>();
@@ -117,8 +122,10 @@ public class RoomOrderTests
                         if (mr is MethodReference mref)
                         {
                             foreach (var t in Expand(mref.ReturnType)) yield return t;
-                            foreach (var p in mref.Parameters) foreach (var t in Expand(p.ParameterType)) yield return t;
-                            if (mref is GenericInstanceMethod gim) foreach (var g in gim.GenericArguments) foreach (var t in Expand(g)) yield return t;
+                            foreach (var p in mref.Parameters)
+                                foreach (var t in Expand(p.ParameterType)) yield return t;
+                            if (mref is GenericInstanceMethod gim)
+                                foreach (var g in gim.GenericArguments) foreach (var t in Expand(g)) yield return t;
                         }
                         else if (mr is FieldReference fr) foreach (var t in Expand(fr.FieldType)) yield return t;
                         break;
@@ -133,7 +140,8 @@ public class RoomOrderTests
         if (t is TypeSpecification spec)
         {
             foreach (var x in Expand(spec.ElementType)) yield return x;
-            if (t is GenericInstanceType git) foreach (var g in git.GenericArguments) foreach (var x in Expand(g)) yield return x;
+            if (t is GenericInstanceType git)
+                foreach (var g in git.GenericArguments) foreach (var x in Expand(g)) yield return x;
             yield break;
         }
         yield return t;

@@ -14,7 +14,8 @@ namespace GenRec.Tests.Data;
 /// </summary>
 public class OneItemSpaceTests
 {
-    private static readonly SyntheticOptions Small = new() { Users = 60, Items = 40, Interests = 4, MinLength = 5, MaxLength = 15 };
+    private static readonly SyntheticOptions Small =
+        new() { Users = 60, Items = 40, Interests = 4, MinLength = 5, MaxLength = 15 };
 
     [Fact]
     public void ARawMovieLensFolderAndTheSameFolderPreparedWithASchemaShareOneItemIdSpace()
@@ -22,10 +23,12 @@ public class OneItemSpaceTests
         using var dir = new TempDir();
         var log = SyntheticData.Generate(Small);
         // ratings.dat in the log's order (not sorted by time), as MovieLens ships it.
-        dir.Write("ratings.dat", string.Concat(log.Events.Select(x => $"{x.UserId}::{x.ItemId}::{(int)x.Rating}::{x.Timestamp}\n")));
-        dir.Write("users.dat", string.Concat(log.Users.Select(u => $"{u.UserId}::{(u.UserId % 2 == 0 ? "F" : "M")}::25::4::0000\n")));
+        dir.Write("ratings.dat",
+            string.Concat(log.Events.Select(x => $"{x.UserId}::{x.ItemId}::{(int)x.Rating}::{x.Timestamp}\n")));
+        dir.Write("users.dat",
+            string.Concat(log.Users.Select(u => $"{u.UserId}::{(u.UserId % 2 == 0 ? "F" : "M")}::25::4::0000\n")));
         dir.Write("movies.dat", string.Concat(log.Corpus.Select(i => $"{i}::Movie {i} (2000)::Drama|Comedy\n")));
-        var schema = FeatureSchema.Load(Path.Combine(RepoRoot(), "configs", "ml-1m", "schema.json"));
+        var schema = FeatureSchema.Load(Path.Combine(Repository.Root, "configs", "ml-1m", "schema.json"));
         new SequenceBuilder(schema, dir.Path).Build(Path.Combine(dir.Path, "prepared"));
 
         using var raw = DataSource.Open(dir.Path);
@@ -42,9 +45,12 @@ public class OneItemSpaceTests
     public void ACheckpointRefusesDataWhoseIdsNameOtherItemsAndNamesBoth()
     {
         using var dir = new TempDir();
-        using var a = DataSource.FromRatings(new RatingsLog("logA", SyntheticData.Generate(Small with { Seed = 1 }).Events));
-        using var b = DataSource.FromRatings(new RatingsLog("logB", SyntheticData.Generate(Small with { Seed = 2 }).Events));
-        Assert.Equal(a.ItemKeys.Count, b.ItemKeys.Count);          // same size: the old table-size check let this through
+        using var a = DataSource.FromRatings(new RatingsLog("logA",
+            SyntheticData.Generate(Small with { Seed = 1 }).Events));
+        using var b = DataSource.FromRatings(new RatingsLog("logB",
+            SyntheticData.Generate(Small with { Seed = 2 }).Events));
+        // The same size: the old table-size check let this through.
+        Assert.Equal(a.ItemKeys.Count, b.ItemKeys.Count);
         var path = Save(dir, a, "a.ckpt");
         var info = Checkpoint.ReadHeader(path);
 
@@ -54,11 +60,13 @@ public class OneItemSpaceTests
 
         var other = Checkpoint.ReadHeader(Save(dir, b, "b.ckpt"));
         ItemIds.EnsureSame("a.ckpt", info.ItemKeys, "a-again.ckpt", info.ItemKeys);
-        var pair = Assert.Throws<ArgumentException>(() => ItemIds.EnsureSame("a.ckpt", info.ItemKeys, "b.ckpt", other.ItemKeys));
+        var pair = Assert.Throws<ArgumentException>(
+            () => ItemIds.EnsureSame("a.ckpt", info.ItemKeys, "b.ckpt", other.ItemKeys));
         Assert.Contains("a.ckpt and b.ckpt number items differently", pair.Message);
 
         var old = Checkpoint.ReadHeader(Save(dir, a, "old.ckpt", keys: false));
-        Assert.Contains("did not record its item ids", Assert.Throws<ArgumentException>(() => old.EnsureFits("old.ckpt", a)).Message);
+        Assert.Contains("did not record its item ids",
+            Assert.Throws<ArgumentException>(() => old.EnsureFits("old.ckpt", a)).Message);
     }
 
     [Fact]
@@ -67,11 +75,15 @@ public class OneItemSpaceTests
         using var dir = new TempDir();
         var demo = Json(GenRecCli.Run("demo", "--out", dir.Path, "--epochs", "1", "--threads", "1", "--json"));
         string user = demo.GetProperty("user").GetString()!;
-        var want = demo.GetProperty("recommendations").EnumerateArray().Select(r => r.GetProperty("item").GetString()!).ToList();
+        var want = demo.GetProperty("recommendations").EnumerateArray()
+            .Select(r => r.GetProperty("item").GetString()!).ToList();
         var ckpt = Path.Combine(dir.Path, "run", "checkpoint.ckpt");
 
-        var cli = Json(GenRecCli.Run("recommend", "--checkpoint", ckpt, "--data", dir.Path, "--user", user, "--k", "10", "--threads", "1", "--json"));
-        Assert.Equal(want, cli.GetProperty("recommendations").EnumerateArray().Select(r => r.GetProperty("item").GetString()!));
+        var cli = Json(GenRecCli.Run(
+            "recommend", "--checkpoint", ckpt, "--data", dir.Path, "--user", user, "--k", "10", "--threads", "1",
+            "--json"));
+        Assert.Equal(want,
+            cli.GetProperty("recommendations").EnumerateArray().Select(r => r.GetProperty("item").GetString()!));
 
         using var engine = RecommenderEngine.Load(dir.Path, ckpt, null, CPU);
         await using var store = await HistoryStores.OpenAsync("sqlite:" + Path.Combine(dir.Path, "events.db"));
@@ -82,17 +94,36 @@ public class OneItemSpaceTests
         var lines = File.ReadAllLines(Path.Combine(dir.Path, "ratings.csv"));
         var shuffled = Path.Combine(dir.Path, "other.csv");
         File.WriteAllLines(shuffled, lines.Take(1).Concat(lines.Skip(1).Reverse()));
-        var refused = GenRecCli.Run("recommend", "--checkpoint", ckpt, "--data", shuffled, "--user", user, "--threads", "1");
+        var refused = GenRecCli.Run(
+            "recommend", "--checkpoint", ckpt, "--data", shuffled, "--user", user, "--threads", "1");
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("number items differently", refused.Output);
     }
 
     private static string Save(TempDir dir, PreparedDataset data, string name, bool keys = true)
     {
-        var cfg = new ExperimentConfig { Model = new ModelConfig { EmbeddingDim = 8, NumLayers = 1, NumHeads = 1, QkDim = 8, VDim = 8, MaxLength = 15 } };
+        var cfg = new ExperimentConfig
+        {
+            Model = new ModelConfig
+            {
+                EmbeddingDim = 8,
+                NumLayers = 1,
+                NumHeads = 1,
+                QkDim = 8,
+                VDim = 8,
+                MaxLength = 15,
+            },
+        };
         using var model = SequenceEncoder.Create(cfg.Model, data.ItemTableSize, null);
         var path = Path.Combine(dir.Path, name);
-        new Checkpoint { Config = cfg, ItemTableSize = data.ItemTableSize, Dataset = data.Name, ItemKeys = keys ? data.ItemKeys : null }.Save(path, model);
+        var info = new Checkpoint
+        {
+            Config = cfg,
+            ItemTableSize = data.ItemTableSize,
+            Dataset = data.Name,
+            ItemKeys = keys ? data.ItemKeys : null,
+        };
+        info.Save(path, model);
         return path;
     }
 
@@ -100,12 +131,5 @@ public class OneItemSpaceTests
     {
         Assert.True(run.ExitCode == 0, run.Output);
         return JsonDocument.Parse(run.Output.Split('\n').First(l => l.StartsWith('{'))).RootElement.Clone();
-    }
-
-    private static string RepoRoot()
-    {
-        var d = new DirectoryInfo(AppContext.BaseDirectory);
-        while (d is not null && !File.Exists(Path.Combine(d.FullName, "GenRec.slnx"))) d = d.Parent;
-        return d?.FullName ?? throw new InvalidOperationException("repository root not found above " + AppContext.BaseDirectory);
     }
 }

@@ -13,11 +13,13 @@ public class OnePipelineTests(ServiceFixture service) : IClassFixture<ServiceFix
     [Fact]
     public async Task RecommendAndRetrieveAgree()
     {
-        var cli = Run("recommend", "--checkpoint", service.Options.Retrieval, "--data", service.Options.Data, "--user", User, "--k", "10");
+        var cli = Run("recommend", "--checkpoint", service.Options.Retrieval, "--data", service.Options.Data, "--user",
+            User, "--k", "10");
         var http = await service.PostOkAsync("/v1/retrieve", new { user = User, k = 10 });
         var want = cli.GetProperty("recommendations").EnumerateArray().ToList();
         var got = http.GetProperty("items").EnumerateArray().ToList();
-        Assert.Equal(want.Select(x => x.GetProperty("item").GetString()), got.Select(x => x.GetProperty("item").GetString()));
+        Assert.Equal(want.Select(x => x.GetProperty("item").GetString()),
+            got.Select(x => x.GetProperty("item").GetString()));
         for (int i = 0; i < want.Count; i++)
             Assert.Equal(want[i].GetProperty("score").GetDouble(), got[i].GetProperty("score").GetDouble(), 6);
     }
@@ -28,7 +30,8 @@ public class OnePipelineTests(ServiceFixture service) : IClassFixture<ServiceFix
         using var dir = new TempDir();
         string[] candidates = ["3", "14", "15", "9", "26", "5", "35"];
         var file = dir.Write("candidates.txt", string.Join('\n', candidates));
-        var cli = Run("rank", "--checkpoint", service.Options.Ranking!, "--data", service.Options.Data, "--user", User, "--candidates", file);
+        var cli = Run("rank", "--checkpoint", service.Options.Ranking!, "--data", service.Options.Data, "--user", User,
+            "--candidates", file);
         var http = await service.PostOkAsync("/v1/rank", new { user = User, candidates });
         AssertSameRanking(cli.GetProperty("ranked"), http.GetProperty("items"));
     }
@@ -47,10 +50,14 @@ public class OnePipelineTests(ServiceFixture service) : IClassFixture<ServiceFix
     {
         var want = cli.EnumerateArray().ToList();
         var got = http.EnumerateArray().ToList();
-        Assert.Equal(want.Select(x => x.GetProperty("item").GetString()), got.Select(x => x.GetProperty("item").GetString()));
+        Assert.Equal(want.Select(x => x.GetProperty("item").GetString()),
+            got.Select(x => x.GetProperty("item").GetString()));
         for (int i = 0; i < want.Count; i++)
             foreach (var task in want[i].GetProperty("scores").EnumerateObject())
-                Assert.Equal(task.Value.GetDouble(), got[i].GetProperty("scores").GetProperty(task.Name).GetDouble(), 6);
+            {
+                var served = got[i].GetProperty("scores").GetProperty(task.Name).GetDouble();
+                Assert.Equal(task.Value.GetDouble(), served, 6);
+            }
     }
 
     private static JsonElement Run(params string[] args)
