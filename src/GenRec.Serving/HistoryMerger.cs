@@ -86,7 +86,7 @@ public static class HistoryMerger
         var seen = new HashSet<long>();
         for (int i = 0; i < ids.Count; i++) if (kinds[i] == 0) seen.Add(ids[i]);
         if (seen.Count == 0) return new UserHistory(user ?? "", null, seen, unknownItems) { UnknownFeatures = unknownFeatures };
-        var tokens = new EvalExample(0, ids.ToArray(), times.ToArray(), 0, times[^1])
+        var tokens = new TokenWindow(0, ids.ToArray(), times.ToArray(), 0, times[^1])
         {
             HistoryKinds = kinds.Any(k => k != 0) ? kinds.ToArray() : null,
             HistoryActions = actions.Any(a => a != 0) ? actions.ToArray() : null,

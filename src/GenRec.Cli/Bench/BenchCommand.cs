@@ -54,7 +54,7 @@ internal static class BenchCommand
             long t = 1_000_000_000;
             var times = new long[n];
             for (int i = 0; i < n; i++) times[i] = t += rng.Next(60, 86_400);
-            var h = new EvalExample(1, Enumerable.Range(0, n).Select(_ => 1L + rng.Next(items - 1)).ToArray(), times, 0, t);
+            var h = new TokenWindow(1, Enumerable.Range(0, n).Select(_ => 1L + rng.Next(items - 1)).ToArray(), times, 0, t);
             var cands = Enumerable.Range(0, m).Select(_ => 1L + rng.Next(items - 1)).ToArray();
             long req = t + 3600;
             var falcon = new MFalcon(model, dev);

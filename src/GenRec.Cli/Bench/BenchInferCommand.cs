@@ -128,7 +128,7 @@ internal static class BenchInferCommand
                 model.eval();
                 var falcon = new MFalcon(model, dev);
                 var (hist, times) = History(rng, n, items - 1);
-                var h = new EvalExample(1, hist, times, 0, times[^1] + 60);
+                var h = new TokenWindow(1, hist, times, 0, times[^1] + 60);
                 var leanFalcon = new HstuInference(model);
                 foreach (int m in counts)
                 {

@@ -25,7 +25,7 @@ public interface ISequenceDataset
     LeaveOneOutSplit Split(int maxLength, EvalSplit split, FeatureOptions options);
 
     /// <summary>A user's latest history (up to <paramref name="maxLength"/> tokens) for recommending the next item, or null for an unknown user. Its target is 0.</summary>
-    EvalExample? Latest(string userKey, int maxLength, FeatureOptions options);
+    TokenWindow? Latest(string userKey, int maxLength, FeatureOptions options);
 
     /// <summary>Item side feature ids of group <paramref name="group"/>, row-major [ItemTableSize, width] (0 = none).</summary>
     long[]? ItemFeatureIds(int group);

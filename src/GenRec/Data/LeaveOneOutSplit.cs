@@ -9,7 +9,7 @@ namespace GenRec.Data;
 /// </summary>
 public sealed class LeaveOneOutSplit
 {
-    private LeaveOneOutSplit(List<TrainingSequence> train, List<EvalExample> eval, List<string> notes)
+    private LeaveOneOutSplit(List<TokenWindow> train, List<TokenWindow> eval, List<string> notes)
     {
         Train = train;
         Eval = eval;
@@ -17,10 +17,10 @@ public sealed class LeaveOneOutSplit
     }
 
     /// <summary>Training sequences (users with at least one supervised position).</summary>
-    public IReadOnlyList<TrainingSequence> Train { get; }
+    public IReadOnlyList<TokenWindow> Train { get; }
 
     /// <summary>Evaluation cases, one per user with a non-empty history.</summary>
-    public IReadOnlyList<EvalExample> Eval { get; }
+    public IReadOnlyList<TokenWindow> Eval { get; }
 
     /// <summary>Human-readable notes about users that could not take part (empty when all could).</summary>
     public IReadOnlyList<string> Notes { get; }
@@ -35,8 +35,8 @@ public sealed class LeaveOneOutSplit
     {
         if (maxLength < 1) throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, "max length must be at least 1.");
         int holdout = split == EvalSplit.Test ? 1 : 2;
-        var train = new List<TrainingSequence>(data.UserCount);
-        var eval = new List<EvalExample>(data.UserCount);
+        var train = new List<TokenWindow>(data.UserCount);
+        var eval = new List<TokenWindow>(data.UserCount);
         var noTrain = new List<string>();
         var noEval = new List<string>();
         for (int u = 0; u < data.UserCount; u++)
@@ -45,8 +45,7 @@ public sealed class LeaveOneOutSplit
             int end = HoldOut(tokens, holdout);
             if (end < 0) { noEval.Add(data.UserKey(u)); noTrain.Add(data.UserKey(u)); continue; }
             var t = Window(data, u, end, maxLength + 1, options, 0, null);
-            var seq = new TrainingSequence(u, t.History, t.HistoryTimestamps) { Kinds = t.HistoryKinds, Actions = t.HistoryActions, Supervised = t.Supervised };
-            if (t.Supervised!.Any(x => x)) train.Add(seq); else noTrain.Add(data.UserKey(u));
+            if (t.Supervised!.Any(x => x)) train.Add(t); else noTrain.Add(data.UserKey(u));
             eval.Add(Window(data, u, end, maxLength, options, tokens[end].Value, tokens[end].Timestamp) with { TargetFeedback = tokens[end].Feedback });
         }
         var notes = new List<string>();
@@ -77,7 +76,7 @@ public sealed class LeaveOneOutSplit
     /// The latest window of user <paramref name="user"/>'s tokens before index <paramref name="end"/>, at most
     /// <paramref name="length"/> tokens: kept contextual tokens first, then the latest kept others.
     /// </summary>
-    internal static EvalExample Window(PreparedDataset data, int user, int end, int length, FeatureOptions options, long target, long? targetTime, List<int>? pickedOut = null)
+    internal static TokenWindow Window(PreparedDataset data, int user, int end, int length, FeatureOptions options, long target, long? targetTime, List<int>? pickedOut = null)
     {
         var tokens = data.Tokens(user);
         var kinds = data.Features.TokenKinds;
@@ -114,7 +113,7 @@ public sealed class LeaveOneOutSplit
                 supervised[j] = next.IsItem && !(options.MaskNegative && next.Feedback == Feedback.Negative);
             }
         }
-        return new EvalExample(user, values, times, target, targetTime ?? (n > 0 ? times[^1] : 0))
+        return new TokenWindow(user, values, times, target, targetTime ?? (n > 0 ? times[^1] : 0))
         {
             HistoryKinds = anyFeature ? kindIds : null,
             HistoryActions = useActions ? actions : null,

@@ -6,7 +6,7 @@ namespace GenRec.Data;
 /// <param name="Candidates">Candidate item ids, oldest first.</param>
 /// <param name="Labels">Per candidate, one label per task.</param>
 /// <param name="RequestTime">The time the candidates are scored at (the last candidate's).</param>
-public sealed record RankingExample(string UserKey, EvalExample History, long[] Candidates, float[][] Labels, long RequestTime)
+public sealed record RankingExample(string UserKey, TokenWindow History, long[] Candidates, float[][] Labels, long RequestTime)
 {
     /// <summary>Labels of each history token that is an item (null at feature tokens): the causal multi-task loss's targets.</summary>
     public float[]?[] HistoryLabels { get; init; } = [];

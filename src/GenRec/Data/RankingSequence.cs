@@ -18,7 +18,7 @@ namespace GenRec.Data;
 public sealed record RankingSequence(long[] Tokens, long[] Timestamps, byte[] Kinds, int[]? Actions, int[] ReadAt, long[] Items, float[][] Labels)
 {
     /// <summary>Builds the sequence of a history (and its per-token labels) in either form.</summary>
-    public static RankingSequence From(EvalExample history, float[]?[] labels, bool interleaved)
+    public static RankingSequence From(TokenWindow history, float[]?[] labels, bool interleaved)
     {
         var h = history.History;
         var kinds = history.HistoryKinds ?? new byte[h.Length];
@@ -51,8 +51,8 @@ public sealed record RankingSequence(long[] Tokens, long[] Timestamps, byte[] Ki
             readAt.ToArray(), items.ToArray(), targets.ToArray());
     }
 
-    /// <summary>The sequence as an <see cref="EvalExample"/> history (for M-FALCON and the summed variant's query).</summary>
-    public EvalExample AsHistory(long requestTime) => new(0, Tokens, Timestamps, 0, requestTime)
+    /// <summary>The sequence as an <see cref="TokenWindow"/> history (for M-FALCON and the summed variant's query).</summary>
+    public TokenWindow AsHistory(long requestTime) => new(0, Tokens, Timestamps, 0, requestTime)
     {
         HistoryKinds = Kinds,
         HistoryActions = Actions,

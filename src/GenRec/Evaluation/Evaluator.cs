@@ -24,7 +24,7 @@ public static class Evaluator
         (int)Math.Clamp(AttentionBudget / Math.Max(1L, (long)longest * longest), 1, Math.Max(1, batchSize));
 
     /// <summary>1-based rank of the target for every example.</summary>
-    public static long[] Ranks(SequenceEncoder model, IReadOnlyList<EvalExample> examples, long[] corpus, Device device, int batchSize = 256)
+    public static long[] Ranks(SequenceEncoder model, IReadOnlyList<TokenWindow> examples, long[] corpus, Device device, int batchSize = 256)
     {
         var ranks = new long[examples.Count];
         if (examples.Count > 0) batchSize = BatchFor(batchSize, examples.Max(e => e.History.Length));
@@ -73,6 +73,6 @@ public static class Evaluator
     }
 
     /// <summary>Evaluates and averages (see <see cref="RetrievalMetrics"/>).</summary>
-    public static RetrievalMetrics Evaluate(SequenceEncoder model, IReadOnlyList<EvalExample> examples, long[] corpus, Device device, int batchSize = 256) =>
+    public static RetrievalMetrics Evaluate(SequenceEncoder model, IReadOnlyList<TokenWindow> examples, long[] corpus, Device device, int batchSize = 256) =>
         RetrievalMetrics.FromRanks(Ranks(model, examples, corpus, device, batchSize));
 }

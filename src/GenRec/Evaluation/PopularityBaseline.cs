@@ -9,17 +9,16 @@ namespace GenRec.Evaluation;
 public static class PopularityBaseline
 {
     /// <summary>Item counts over the training sequences.</summary>
-    public static Dictionary<long, long> Counts(IEnumerable<TrainingSequence> train)
+    public static Dictionary<long, long> Counts(IEnumerable<TokenWindow> train)
     {
         var counts = new Dictionary<long, long>();
         foreach (var s in train)
-            for (int j = 0; j < s.Items.Length; j++)
-                if (s.Kinds is null || s.Kinds[j] == 0) counts[s.Items[j]] = counts.GetValueOrDefault(s.Items[j]) + 1;
+            foreach (var item in s.HistoryItems) counts[item] = counts.GetValueOrDefault(item) + 1;
         return counts;
     }
 
     /// <summary>1-based rank of each target under popularity order (ties count against the target, like strict "higher").</summary>
-    public static RetrievalMetrics Evaluate(IReadOnlyList<EvalExample> examples, long[] corpus, IReadOnlyDictionary<long, long> counts)
+    public static RetrievalMetrics Evaluate(IReadOnlyList<TokenWindow> examples, long[] corpus, IReadOnlyDictionary<long, long> counts)
     {
         // Sorted counts let "how many items are more popular than the target" be a binary search.
         var sorted = corpus.Select(c => counts.GetValueOrDefault(c)).Order().ToArray();

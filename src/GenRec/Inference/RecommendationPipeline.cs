@@ -140,7 +140,7 @@ public sealed class RecommendationPipeline : IDisposable
     /// The top <paramref name="k"/> (item, cosine score) for a history, best first, skipping
     /// <paramref name="exclude"/>.
     /// </summary>
-    public (long Item, float Score)[] Retrieve(EvalExample history, int k, IReadOnlySet<long>? exclude)
+    public (long Item, float Score)[] Retrieve(TokenWindow history, int k, IReadOnlySet<long>? exclude)
     {
         if (history.History.Length == 0)
             throw new ArgumentException("the history is empty: nothing to retrieve from.", nameof(history));
@@ -152,7 +152,7 @@ public sealed class RecommendationPipeline : IDisposable
     }
 
     /// <summary>The user embedding: the lean managed path for HSTU, else the encoder. Caller holds the gate.</summary>
-    private float[] EncodeUser(EvalExample h)
+    private float[] EncodeUser(TokenWindow h)
     {
         if (_lean is not null)
         {
@@ -170,7 +170,7 @@ public sealed class RecommendationPipeline : IDisposable
     /// Per-task scores [m][T] of <paramref name="candidates"/> after <paramref name="history"/> (read with the ranker's
     /// window and features): probabilities for binary tasks, predictions for regression tasks.
     /// </summary>
-    public double[][] Score(EvalExample history, long[] candidates)
+    public double[][] Score(TokenWindow history, long[] candidates)
     {
         if (_ranker is null) throw new InvalidOperationException("no ranking model is loaded.");
         var info = RankingInfo!;
@@ -211,7 +211,7 @@ public sealed class RecommendationPipeline : IDisposable
     /// The candidates scored and ordered best first by task <paramref name="sortTask"/> (a stable order: ties keep the
     /// given order, so retrieval order breaks them).
     /// </summary>
-    public IReadOnlyList<RankedCandidate> Rank(EvalExample history, long[] candidates, int sortTask)
+    public IReadOnlyList<RankedCandidate> Rank(TokenWindow history, long[] candidates, int sortTask)
     {
         if (sortTask < 0 || sortTask >= Tasks.Count)
             throw new ArgumentOutOfRangeException(nameof(sortTask), sortTask, "no such task.");

@@ -71,7 +71,7 @@ public sealed class DlrmRanker : Ranker
     }
 
     /// <inheritdoc />
-    public override Tensor ScoreCandidates(EvalExample history, long[] candidates, long requestTime, Device device, int microBatch = 128)
+    public override Tensor ScoreCandidates(TokenWindow history, long[] candidates, long requestTime, Device device, int microBatch = 128)
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();

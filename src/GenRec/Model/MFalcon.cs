@@ -25,7 +25,7 @@ public sealed class MFalcon
     }
 
     /// <summary>Encodes a history for requests at <paramref name="requestTime"/> and caches every layer's keys and values.</summary>
-    public HistoryCache Encode(EvalExample history, long requestTime)
+    public HistoryCache Encode(TokenWindow history, long requestTime)
     {
         int n = history.History.Length;
         if (n == 0) throw new ArgumentException("the history is empty.", nameof(history));
@@ -80,7 +80,7 @@ public sealed class MFalcon
     /// The same scores by micro-batching without the cache: each micro-batch runs the full forward over history +
     /// b candidates with the M-FALCON attention pattern (the history recomputed every time). For benchmarks and tests.
     /// </summary>
-    public Tensor ScoreWithoutCache(EvalExample history, long requestTime, long[] candidates, int microBatch)
+    public Tensor ScoreWithoutCache(TokenWindow history, long requestTime, long[] candidates, int microBatch)
     {
         if (microBatch < 1) throw new ArgumentOutOfRangeException(nameof(microBatch), microBatch, "micro-batch size must be at least 1.");
         int n = history.History.Length;

@@ -33,7 +33,7 @@ public abstract class Ranker : nn.Module
     public abstract Tensor Logits(SequenceBatch batch, long[] flatPositions, long[] items);
 
     /// <summary>Logits [m, T] for a history's candidates.</summary>
-    public abstract Tensor ScoreCandidates(EvalExample history, long[] candidates, long requestTime, Device device, int microBatch = 128);
+    public abstract Tensor ScoreCandidates(TokenWindow history, long[] candidates, long requestTime, Device device, int microBatch = 128);
 
     /// <summary>The last linear layer, whose bias gives each task's logit before any evidence.</summary>
     protected abstract TorchSharp.Modules.Linear OutputLayer { get; }

@@ -42,7 +42,7 @@ public sealed class RankingModel : Ranker
     }
 
     /// <summary>Logits [m, T] of a history's candidates: M-FALCON when interleaved, the last output otherwise.</summary>
-    public override Tensor ScoreCandidates(EvalExample history, long[] candidates, long requestTime, Device device, int microBatch = 128)
+    public override Tensor ScoreCandidates(TokenWindow history, long[] candidates, long requestTime, Device device, int microBatch = 128)
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();

@@ -17,7 +17,8 @@ internal static class DataFingerprint
         foreach (var t in split.Train)
         {
             Add(h, new[] { t.UserId });
-            Add(h, t.Items); Add(h, t.Timestamps); Add(h, t.Kinds); Add(h, t.Actions); Add(h, t.Supervised);
+            Add(h, t.History); Add(h, t.HistoryTimestamps); Add(h, t.HistoryKinds); Add(h, t.HistoryActions);
+            Add(h, t.Supervised);
         }
         foreach (var e in split.Eval)
         {

@@ -10,7 +10,7 @@ namespace GenRec.Training;
 /// </summary>
 internal static class EpochPlan
 {
-    public static List<TrainingSequence[]> Batches(IReadOnlyList<TrainingSequence> train, ExperimentConfig config,
+    public static List<TokenWindow[]> Batches(IReadOnlyList<TokenWindow> train, ExperimentConfig config,
         int epoch)
     {
         var t = config.Training;
@@ -21,7 +21,7 @@ internal static class EpochPlan
         if (t.StochasticLengthAlpha > 0)
             for (int i = 0; i < order.Length; i++) order[i] = StochasticLength.Apply(order[i], config.Model.MaxLength,
                 t.StochasticLengthAlpha, rng);
-        var batches = new List<TrainingSequence[]>((order.Length + t.BatchSize - 1) / t.BatchSize);
+        var batches = new List<TokenWindow[]>((order.Length + t.BatchSize - 1) / t.BatchSize);
         for (int s = 0; s < order.Length; s += t.BatchSize)
             batches.Add(order.AsSpan(s, Math.Min(t.BatchSize, order.Length - s)).ToArray());
         return batches;

@@ -20,12 +20,12 @@ public static class StochasticLength
     /// The sequence, or a sub-sequence of it. Leading feature tokens (the contextual ones) are always kept. A kept
     /// position's mask m_i is that of the kept token after it, so negative feedback stays unsupervised.
     /// </summary>
-    public static TrainingSequence Apply(TrainingSequence s, int maxLength, double alpha, Random rng)
+    public static TokenWindow Apply(TokenWindow s, int maxLength, double alpha, Random rng)
     {
-        int n = s.Items.Length, target = Threshold(maxLength, alpha);
+        int n = s.History.Length, target = Threshold(maxLength, alpha);
         if (n <= target || rng.NextDouble() < KeepProbability(n, maxLength, alpha)) return s;
         int front = 0;
-        while (s.Kinds is { } k && front < n && k[front] != 0) front++;
+        while (s.HistoryKinds is { } k && front < n && k[front] != 0) front++;
         int pick = Math.Max(0, target - front), pool = n - front;
         if (pick >= pool) return s;
         // Floyd's algorithm: `pick` distinct positions out of `pool`, uniformly.
@@ -42,10 +42,12 @@ public static class StochasticLength
             supervised = new bool[keep.Length];
             for (int i = 0; i + 1 < keep.Length; i++) supervised[i] = m[keep[i + 1] - 1];
         }
-        return new TrainingSequence(s.UserId, keep.Select(i => s.Items[i]).ToArray(), keep.Select(i => s.Timestamps[i]).ToArray())
+        return s with
         {
-            Kinds = s.Kinds is { } kinds ? keep.Select(i => kinds[i]).ToArray() : null,
-            Actions = s.Actions is { } a ? keep.Select(i => a[i]).ToArray() : null,
+            History = keep.Select(i => s.History[i]).ToArray(),
+            HistoryTimestamps = keep.Select(i => s.HistoryTimestamps[i]).ToArray(),
+            HistoryKinds = s.HistoryKinds is { } kinds ? keep.Select(i => kinds[i]).ToArray() : null,
+            HistoryActions = s.HistoryActions is { } a ? keep.Select(i => a[i]).ToArray() : null,
             Supervised = supervised,
         };
     }

@@ -157,7 +157,7 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>The batches of epoch <paramref name="epoch"/> (<see cref="EpochPlan"/>).</summary>
-    internal List<TrainingSequence[]> EpochBatches(int epoch) => EpochPlan.Batches(Split.Train, _config, epoch);
+    internal List<TokenWindow[]> EpochBatches(int epoch) => EpochPlan.Batches(Split.Train, _config, epoch);
 
     private EpochResult TrainEpoch(int epoch, CancellationToken cancel, out bool complete)
     {
@@ -242,15 +242,15 @@ public sealed class Trainer : IDisposable
     /// One optimisation step on a batch of training sequences; returns the loss. A non-finite loss or gradient throws
     /// <see cref="TrainingDivergedException"/> before the weights change.
     /// </summary>
-    private double Step(TrainingSequence[] chunk, out long tokens, out long paddedTokens, int epoch, int step)
+    private double Step(TokenWindow[] chunk, out long tokens, out long paddedTokens, int epoch, int step)
     {
         var t = _config.Training;
         long start = Stopwatch.GetTimestamp();
         using var scope = NewDisposeScope();
-        var items = chunk.Select(c => c.Items).ToList();
-        var times = chunk.Select(c => c.Timestamps).ToList();
-        var kinds = chunk.Select(c => c.Kinds).ToList();
-        var actions = chunk.Select(c => c.Actions).ToList();
+        var items = chunk.Select(c => c.History).ToList();
+        var times = chunk.Select(c => c.HistoryTimestamps).ToList();
+        var kinds = chunk.Select(c => c.HistoryKinds).ToList();
+        var actions = chunk.Select(c => c.HistoryActions).ToList();
         // Users packed into rows (first fit, block-diagonal causal attention): each user's outputs are those of a row
         // of its own (SequencePackingTests), with little padding.
         using var batch = SequenceBatch.CreatePacked(items, times,
@@ -262,11 +262,11 @@ public sealed class Trainer : IDisposable
         var positions = new List<long>();
         var targets = new List<long>();
         for (int r = 0; r < chunk.Length; r++)
-            for (int i = 0; i + 1 < chunk[r].Items.Length; i++)
+            for (int i = 0; i + 1 < chunk[r].History.Length; i++)
             {
                 if (!chunk[r].IsSupervised(i)) continue;
                 positions.Add(batch.Starts[r] + i);
-                targets.Add(chunk[r].Items[i + 1]);
+                targets.Add(chunk[r].History[i + 1]);
             }
 
         long mark = Phase(0, start);

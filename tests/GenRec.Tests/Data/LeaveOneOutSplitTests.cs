@@ -17,7 +17,7 @@ public class LeaveOneOutSplitTests
     {
         var s = Split(Make((1, 10)), maxLength: 4);
         var t = Assert.Single(s.Train);
-        Assert.Equal([5L, 6, 7, 8, 9], t.Items);      // 4 inputs + the final supervised target, without item 10
+        Assert.Equal([5L, 6, 7, 8, 9], t.History);      // 4 inputs + the final supervised target, without item 10
         var e = Assert.Single(s.Eval);
         Assert.Equal([6L, 7, 8, 9], e.History);
         Assert.Equal(10, e.Target);
@@ -28,7 +28,7 @@ public class LeaveOneOutSplitTests
     public void ValidationSplitHoldsOutTheSecondToLast()
     {
         var s = Split(Make((1, 10)), maxLength: 4, EvalSplit.Validation);
-        Assert.Equal([4L, 5, 6, 7, 8], s.Train[0].Items);
+        Assert.Equal([4L, 5, 6, 7, 8], s.Train[0].History);
         Assert.Equal(9, s.Eval[0].Target);
         Assert.Equal([5L, 6, 7, 8], s.Eval[0].History);
     }

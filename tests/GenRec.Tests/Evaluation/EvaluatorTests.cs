@@ -12,7 +12,7 @@ public class EvaluatorTests
     {
         using var model = HstuMathTests.TinyHstu();
         long[] corpus = Enumerable.Range(1, 19).Select(i => (long)i).ToArray();
-        var ex = new EvalExample(1, [3, 7, 11], [10, 20, 30], 5, 40);
+        var ex = new TokenWindow(1, [3, 7, 11], [10, 20, 30], 5, 40);
         var rank = Evaluator.Ranks(model, [ex], corpus, CPU)[0];
 
         // Brute force in managed code from the same embeddings.
@@ -29,12 +29,12 @@ public class EvaluatorTests
     [Fact]
     public void PopularityRanksByTrainingCountWithoutHistory()
     {
-        var train = new[] { new TrainingSequence(1, [1, 2, 2, 3], [1, 2, 3, 4]), new TrainingSequence(2, [2, 3, 4], [1, 2, 3]) };
+        var train = new[] { new TokenWindow(1, [1, 2, 2, 3], [1, 2, 3, 4], 0, 4), new TokenWindow(2, [2, 3, 4], [1, 2, 3], 0, 3) };
         var counts = PopularityBaseline.Counts(train); // 2:3, 3:2, 1:1, 4:1
         long[] corpus = [1, 2, 3, 4, 5];
         // Target 3: only item 2 is more popular → rank 2; with 2 in history → rank 1.
-        Assert.Equal(0.5, PopularityBaseline.Evaluate([new EvalExample(9, [5], [1], 3, 2)], corpus, counts).Mrr, 12);
-        Assert.Equal(1.0, PopularityBaseline.Evaluate([new EvalExample(9, [2], [1], 3, 2)], corpus, counts).Mrr, 12);
+        Assert.Equal(0.5, PopularityBaseline.Evaluate([new TokenWindow(9, [5], [1], 3, 2)], corpus, counts).Mrr, 12);
+        Assert.Equal(1.0, PopularityBaseline.Evaluate([new TokenWindow(9, [2], [1], 3, 2)], corpus, counts).Mrr, 12);
     }
 
     [Theory]

@@ -15,7 +15,7 @@ public class MFalconTests
         ItemFeatures = [new ItemFeature("genre", 5, 2)],
     };
 
-    internal static (HstuEncoder Model, EvalExample History, long[] Candidates, long RequestTime) Setup(bool contextual, int n, int m, int seed, bool actionCarriesItem = true)
+    internal static (HstuEncoder Model, TokenWindow History, long[] Candidates, long RequestTime) Setup(bool contextual, int n, int m, int seed, bool actionCarriesItem = true)
     {
         manual_seed(seed);
         var cfg = new ModelConfig { EmbeddingDim = 16, NumLayers = 2, NumHeads = 2, QkDim = 8, VDim = 8, MaxLength = 64, Dropout = 0.3, TimeBuckets = 32, ActionTokenCarriesItem = actionCarriesItem };
@@ -35,13 +35,13 @@ public class MFalconTests
             if (i < c) { kinds[i] = (byte)(i + 1); ids[i] = 1 + rng.Next(i == 0 ? 2 : 7); }
             else { ids[i] = 1 + rng.Next(59); actions[i] = 1 + rng.Next(3); }
         }
-        var history = new EvalExample(1, ids, times, 0, t) { HistoryKinds = contextual ? kinds : null, HistoryActions = actions };
+        var history = new TokenWindow(1, ids, times, 0, t) { HistoryKinds = contextual ? kinds : null, HistoryActions = actions };
         var candidates = Enumerable.Range(0, m).Select(_ => 1L + rng.Next(59)).ToArray();
         return (model, history, candidates, t + 777);
     }
 
     /// <summary>The reference: one full forward pass over history + that candidate, output at the candidate.</summary>
-    private static Tensor OneByOne(HstuEncoder model, EvalExample h, long[] candidates, long requestTime)
+    private static Tensor OneByOne(HstuEncoder model, TokenWindow h, long[] candidates, long requestTime)
     {
         model.eval();
         using var _ = no_grad();

@@ -87,7 +87,7 @@ public class PreparedTrainingTests
         using var trainer = new Trainer(cfg, data, CPU) { RunDirectory = run };
         var r = trainer.Run();
         Assert.True(r[^1].TrainLoss < r[0].TrainLoss, "loss must go down");
-        Assert.Contains(trainer.Split.Train, s => s.Kinds is not null && s.Actions is not null);
+        Assert.Contains(trainer.Split.Train, s => s.HistoryKinds is not null && s.HistoryActions is not null);
 
         var (info, model) = Checkpoint.Load(Path.Combine(run, "checkpoint.ckpt"), CPU);
         using (model)
@@ -103,6 +103,6 @@ public class PreparedTrainingTests
         using var plain = new Trainer(off, data, CPU);
         Assert.Empty(plain.Features.Actions);
         Assert.Empty(plain.Features.ItemFeatures);
-        Assert.All(plain.Split.Train, s => Assert.Null(s.Kinds));
+        Assert.All(plain.Split.Train, s => Assert.Null(s.HistoryKinds));
     }
 }

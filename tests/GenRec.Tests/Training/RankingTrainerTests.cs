@@ -118,7 +118,7 @@ public class RankingTrainerTests
     [Fact]
     public void InterleavedItemsNeverSeeTheirOwnAction()
     {
-        var h = new EvalExample(1, [5, 6, 7], [10, 20, 30], 0, 40) { HistoryKinds = [0, 0, 0], HistoryActions = [1, 2, 1] };
+        var h = new TokenWindow(1, [5, 6, 7], [10, 20, 30], 0, 40) { HistoryKinds = [0, 0, 0], HistoryActions = [1, 2, 1] };
         float[]?[] labels = [[1f], [0f], [1f]];
         var s = RankingSequence.From(h, labels, interleaved: true);
         Assert.Equal([5L, 1, 6, 2, 7, 1], s.Tokens);

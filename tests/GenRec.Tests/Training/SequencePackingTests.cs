@@ -103,8 +103,8 @@ public class SequencePackingTests
         var steps = packed.TimeSteps(0, 3);
         var batches = packed.EpochBatches(1).Take(3).ToList();
         // Each step trains its batch's users, on fewer padded tokens than rows padded to each batch's longest user.
-        Assert.Equal(batches.Select(b => b.Sum(s => (long)s.Items.Length)), steps.Select(s => s.Tokens));
-        long rowsPadded = batches.Sum(b => (long)b.Length * b.Max(s => s.Items.Length));
+        Assert.Equal(batches.Select(b => b.Sum(s => (long)s.History.Length)), steps.Select(s => s.Tokens));
+        long rowsPadded = batches.Sum(b => (long)b.Length * b.Max(s => s.History.Length));
         Assert.True(steps.Sum(s => s.PaddedTokens) < rowsPadded, $"{steps.Sum(s => s.PaddedTokens)} vs {rowsPadded}");
         Assert.Throws<ArgumentException>(() => new TrainingConfig { NegativesSharedBy = 0 }.Validate());
     }

@@ -17,19 +17,20 @@ public class StochasticLengthTests
     [Fact]
     public void LongHistoriesAreMostlyCutToTheThresholdInOrder()
     {
-        var s = new TrainingSequence(1, Enumerable.Range(1, 200).Select(i => (long)i).ToArray(), Enumerable.Range(1, 200).Select(i => 10L * i).ToArray());
+        var s = new TokenWindow(1, Enumerable.Range(1, 200).Select(i => (long)i).ToArray(),
+            Enumerable.Range(1, 200).Select(i => 10L * i).ToArray(), 0, 2000);
         var rng = new Random(5);
         int whole = 0;
         for (int trial = 0; trial < 2000; trial++)
         {
             var r = StochasticLength.Apply(s, 200, 1.6, rng);
-            if (r.Items.Length == 200) { whole++; continue; }
-            Assert.Equal(69, r.Items.Length);
-            Assert.True(r.Items.Zip(r.Items.Skip(1)).All(p => p.First < p.Second), "order kept");
-            Assert.Equal(r.Items.Select(i => 10 * i), r.Timestamps);
+            if (r.History.Length == 200) { whole++; continue; }
+            Assert.Equal(69, r.History.Length);
+            Assert.True(r.History.Zip(r.History.Skip(1)).All(p => p.First < p.Second), "order kept");
+            Assert.Equal(r.History.Select(i => 10 * i), r.HistoryTimestamps);
         }
         Assert.InRange(whole / 2000.0, 0.09, 0.15);   // p = 0.120
-        var shortOne = new TrainingSequence(2, [1, 2, 3], [1, 2, 3]);
+        var shortOne = new TokenWindow(2, [1, 2, 3], [1, 2, 3], 0, 3);
         Assert.Same(shortOne, StochasticLength.Apply(shortOne, 200, 1.6, rng));
     }
 
@@ -42,18 +43,19 @@ public class StochasticLengthTests
         kinds[0] = 1;
         kinds[1] = 2;
         var supervised = Enumerable.Range(0, n).Select(i => i >= 1 && i + 1 < n && i != 50).ToArray();
-        var s = new TrainingSequence(1, Enumerable.Range(0, n).Select(i => (long)i).ToArray(), Enumerable.Range(0, n).Select(i => (long)i).ToArray())
-        { Kinds = kinds, Supervised = supervised };
+        var s = new TokenWindow(1, Enumerable.Range(0, n).Select(i => (long)i).ToArray(),
+            Enumerable.Range(0, n).Select(i => (long)i).ToArray(), 0, n)
+        { HistoryKinds = kinds, Supervised = supervised };
         var rng = new Random(1);
         for (int trial = 0; trial < 300; trial++)
         {
             var r = StochasticLength.Apply(s, 100, 1.6, rng);   // threshold 39
-            if (r.Items.Length == n) continue;
-            Assert.Equal(39, r.Items.Length);
-            Assert.Equal([0L, 1L], r.Items[..2]);
-            Assert.Equal([(byte)1, (byte)2], r.Kinds![..2]);
-            for (int i = 0; i + 1 < r.Items.Length; i++)
-                Assert.Equal(r.Items[i + 1] != 51 && r.Items[i + 1] >= 2, r.Supervised![i]);
+            if (r.History.Length == n) continue;
+            Assert.Equal(39, r.History.Length);
+            Assert.Equal([0L, 1L], r.History[..2]);
+            Assert.Equal([(byte)1, (byte)2], r.HistoryKinds![..2]);
+            for (int i = 0; i + 1 < r.History.Length; i++)
+                Assert.Equal(r.History[i + 1] != 51 && r.History[i + 1] >= 2, r.Supervised![i]);
             Assert.False(r.Supervised![^1]);
         }
     }

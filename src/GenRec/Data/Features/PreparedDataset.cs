@@ -184,7 +184,7 @@ public sealed unsafe class PreparedDataset : ISequenceDataset, IDisposable
     public LeaveOneOutSplit Split(int maxLength, EvalSplit split, FeatureOptions options) => LeaveOneOutSplit.Create(this, maxLength, split, options);
 
     /// <inheritdoc />
-    public EvalExample? Latest(string userKey, int maxLength, FeatureOptions options)
+    public TokenWindow? Latest(string userKey, int maxLength, FeatureOptions options)
     {
         _userIndex ??= Enumerable.Range(0, _userKeys.Length).ToDictionary(i => _userKeys[i], StringComparer.Ordinal);
         if (!_userIndex.TryGetValue(userKey, out int u)) return null;

@@ -120,16 +120,16 @@ public class SequenceBuilderTests
 
         var full = LeaveOneOutSplit.Create(d, 50, EvalSplit.Test, new FeatureOptions());
         var t = full.Train.Single(x => x.UserId == u1);
-        Assert.Equal(8, t.Items.Length);
+        Assert.Equal(8, t.History.Length);
         Assert.Equal([false, false, true, false, false, true, false, false], t.Supervised!);
         var unmasked = LeaveOneOutSplit.Create(d, 50, EvalSplit.Test, new FeatureOptions { MaskNegative = false });
         Assert.Equal([false, false, true, true, false, true, false, false], unmasked.Train.Single(x => x.UserId == u1).Supervised!);
 
         var itemsOnly = LeaveOneOutSplit.Create(d, 50, EvalSplit.Test, new FeatureOptions { Contextual = false, Auxiliary = false, Actions = false });
         var plain = itemsOnly.Train.Single(x => x.UserId == u1);
-        Assert.Null(plain.Kinds);
-        Assert.Null(plain.Actions);
-        Assert.Equal(["A", "B", "C"], plain.Items.Select(i => d.ItemKey(i)));
+        Assert.Null(plain.HistoryKinds);
+        Assert.Null(plain.HistoryActions);
+        Assert.Equal(["A", "B", "C"], plain.History.Select(i => d.ItemKey(i)));
     }
 
     [Fact]
