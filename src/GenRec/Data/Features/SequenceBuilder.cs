@@ -44,18 +44,6 @@ public sealed class SequenceBuilder
         public List<int>[] Values = [];
     }
 
-    [StructLayout(LayoutKind.Sequential)]
-    private struct Rec
-    {
-        public long Timestamp;
-        public long Seq;
-        public int User;
-        public int Value;
-        public ushort Action;
-        public byte Kind;
-        public byte Feedback;
-        public int Pad;
-    }
 
     /// <summary>Prepares to build from <paramref name="dataDir"/>, where the schema's file paths are resolved.</summary>
     public SequenceBuilder(FeatureSchema schema, string dataDir)
@@ -278,14 +266,14 @@ public sealed class SequenceBuilder
                 if (feedback == Feedback.Negative) _negative++;
                 _events++;
                 _userHasEvents[user] = true;
-                part.Add(new Rec { User = user, Value = item, Timestamp = ts, Seq = _seq++, Action = action, Feedback = (byte)feedback });
+                part.Add(new BuildRecord { User = user, Value = item, Timestamp = ts, Seq = _seq++, Action = action, Feedback = (byte)feedback });
                 if (hasItemFeatures) AddItemFeatures(r, src, Side(itemKey.ToString()));
             }
             foreach (var (c, k) in featureCols)
             {
                 var (_, role, vocab, _) = _kinds[k];
                 long t = role == ColumnRole.Contextual ? long.MinValue : ts;
-                ForEachValue(r, c, cols[c], v => part.Add(new Rec { User = user, Value = vocab.GetOrAdd(v), Timestamp = t, Seq = _seq++, Kind = (byte)(k + 1) }));
+                ForEachValue(r, c, cols[c], v => part.Add(new BuildRecord { User = user, Value = vocab.GetOrAdd(v), Timestamp = t, Seq = _seq++, Kind = (byte)(k + 1) }));
             }
         }
         Progress?.Report(new(phase, r.Length, r.Length));
@@ -325,42 +313,13 @@ public sealed class SequenceBuilder
     public static List<int> Compress(ReadOnlySpan<long> times, ReadOnlySpan<int> values, long windowSeconds)
     {
         var keep = new List<int>();
-        var state = new CompressionState();
+        var state = new WindowCompression();
         for (int i = 0; i < times.Length; i++)
             if (state.Admit(times[i], values[i], windowSeconds)) keep.Add(i);
         return keep;
     }
 
-    private sealed class CompressionState
-    {
-        private long _window = long.MinValue;
-        private int _last = -1;
-        private readonly HashSet<int> _seen = [];
 
-        public bool Admit(long time, int value, long windowSeconds)
-        {
-            if (windowSeconds <= 0)
-            {
-                if (value == _last) return false;
-                _last = value;
-                return true;
-            }
-            long w = Math.DivRem(time, windowSeconds, out long rem) - (rem < 0 ? 1 : 0);
-            if (w != _window) { _window = w; _seen.Clear(); }
-            return _seen.Add(value);
-        }
-    }
-
-    private static int Compare(in Rec a, in Rec b)
-    {
-        int c = a.User.CompareTo(b.User);
-        if (c != 0) return c;
-        c = a.Timestamp.CompareTo(b.Timestamp);
-        if (c != 0) return c;
-        // At equal times the feature token goes first: the item then sees the user's state as of that moment.
-        c = (a.Kind == 0).CompareTo(b.Kind == 0);
-        return c != 0 ? c : a.Seq.CompareTo(b.Seq);
-    }
 
     private PrepareSummary Emit(string dir, PartitionWriter[] parts, Stopwatch clock, CancellationToken cancel)
     {
@@ -371,13 +330,13 @@ public sealed class SequenceBuilder
         tokenFile.Write(PreparedDataset.TokensMagic);
         using var userFile = new StreamWriter(Path.Combine(dir, "users.txt"), false, new UTF8Encoding(false), 1 << 16);
         var seq = new List<Token>(1024);
-        var states = new CompressionState[_kinds.Count];
+        var states = new WindowCompression[_kinds.Count];
         for (int p = 0; p < parts.Length; p++)
         {
             cancel.ThrowIfCancellationRequested();
             Progress?.Report(new("sort and write", p, parts.Length));
             var recs = parts[p].ReadAll();
-            recs.AsSpan().Sort(static (a, b) => Compare(a, b));
+            recs.AsSpan().Sort(static (a, b) => BuildRecord.Compare(a, b));
             int start = 0;
             while (start < recs.Length)
             {
@@ -387,7 +346,7 @@ public sealed class SequenceBuilder
                 if (_userHasEvents[user])
                 {
                     seq.Clear();
-                    for (int k = 0; k < states.Length; k++) states[k] = new CompressionState();
+                    for (int k = 0; k < states.Length; k++) states[k] = new WindowCompression();
                     long firstTime = long.MinValue;
                     for (int i = start; i < end && firstTime == long.MinValue; i++) firstTime = recs[i].Timestamp;
                     for (int i = start; i < end; i++)
@@ -492,58 +451,4 @@ public sealed class SequenceBuilder
 
     /// <summary>The file name a feature's vocabulary is stored under (vocab/NAME.txt, one value per line, id = line number).</summary>
     internal static string Sanitize(string name) => string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
-
-    /// <summary>Buffers records of one partition and spills them to its file.</summary>
-    private sealed class PartitionWriter : IDisposable
-    {
-        private readonly string _path;
-        private FileStream? _file;
-        private readonly Rec[] _buffer = new Rec[8192];
-        private int _count;
-
-        public PartitionWriter(string path)
-        {
-            _path = path;
-            _file = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 16);
-        }
-
-        public void Add(in Rec r)
-        {
-            _buffer[_count++] = r;
-            if (_count == _buffer.Length) Flush();
-        }
-
-        private void Flush()
-        {
-            _file!.Write(MemoryMarshal.AsBytes(_buffer.AsSpan(0, _count)));
-            _count = 0;
-        }
-
-        public void Finish() => Flush();
-
-        public Rec[] ReadAll()
-        {
-            var f = _file!;
-            f.Flush();
-            long n = f.Length / Marshal.SizeOf<Rec>();
-            if (n > Array.MaxLength) throw new InvalidOperationException($"partition {_path} holds {n} records; lower PartitionBytes.");
-            var recs = new Rec[n];
-            f.Position = 0;
-            f.ReadExactly(MemoryMarshal.AsBytes(recs.AsSpan()));
-            return recs;
-        }
-
-        public void Delete()
-        {
-            _file?.Dispose();
-            _file = null;
-            File.Delete(_path);
-        }
-
-        public void Dispose()
-        {
-            _file?.Dispose();
-            if (File.Exists(_path)) File.Delete(_path);
-        }
-    }
 }
