@@ -99,7 +99,7 @@ internal static class BenchScalingCommand
             Training = cfg.Training with { BatchSize = batch, EvalEvery = 0 },
         };
         using var trainer = new Trainer(cfg, data, TorchSharp.torch.CPU);
-        var times = trainer.TimeSteps(warmup, steps);
+        var times = TrainingStepTimer.TimeSteps(trainer, warmup, steps);
         var sorted = times.Select(x => x.Seconds).Order().ToArray();
         double tokensPerSecond = times.Sum(x => x.Tokens) / sorted.Sum();
         return new Point(length, items, batch, sorted[sorted.Length / 2], tokensPerSecond, 1e6 / tokensPerSecond, Trainer.PeakMemoryMiB());

@@ -37,9 +37,8 @@ internal static class BenchTrainCommand
             var dataset = Cli.LoadData(r.GetValue(data)!, asJson, r.GetValue(skipBad));
             using var _ = dataset as IDisposable;
             using var trainer = new Trainer(cfg, dataset, dev);
-            if (r.GetValue(profile)) trainer.PhaseSeconds = new double[Trainer.PhaseNames.Length];
-            var times = trainer.TimeSteps(w, n);
-            var phases = trainer.PhaseSeconds;
+            var phases = r.GetValue(profile) ? new double[TrainingStepTimer.PhaseNames.Length] : null;
+            var times = TrainingStepTimer.TimeSteps(trainer, w, n, phases);
             var sorted = times.Select(x => x.Seconds).Order().ToArray();
             double median = sorted[sorted.Length / 2], total = sorted.Sum();
             long tokens = times.Sum(x => x.Tokens), padded = times.Sum(x => x.PaddedTokens);
@@ -57,7 +56,7 @@ internal static class BenchTrainCommand
                 tokensPerStep = (double)tokens / n,
                 paddingShare = 1 - (double)tokens / padded,
                 peakMemoryMiB = Trainer.PeakMemoryMiB(),
-                phasesSeconds = phases is null ? null : Trainer.PhaseNames.Zip(phases).ToDictionary(p => p.First, p => p.Second),
+                phasesSeconds = phases is null ? null : TrainingStepTimer.PhaseNames.Zip(phases).ToDictionary(p => p.First, p => p.Second),
             };
             if (asJson) { Cli.PrintJson(summary); return 0; }
             Console.WriteLine($"{cfg.Name} on {dataset.Name} ({cfg.Model.Encoder}, batch {cfg.Training.BatchSize}, negativesSharedBy {cfg.Training.NegativesSharedBy}, {summary.threads} threads), {n} steps after {w} warm-up:");
@@ -65,7 +64,7 @@ internal static class BenchTrainCommand
             {
                 // The phases include the warm-up steps; shares are what matter.
                 double all = phases.Sum();
-                foreach (var (name, secs) in Trainer.PhaseNames.Zip(phases)) Console.WriteLine($"  {name,-32} {secs / all,6:P1}");
+                foreach (var (name, secs) in TrainingStepTimer.PhaseNames.Zip(phases)) Console.WriteLine($"  {name,-32} {secs / all,6:P1}");
             }
             Console.WriteLine($"  median {median:F3} s/step   {summary.tokensPerSecond:N0} non-padding tokens/s   {summary.tokensPerStep:N0} tokens/step   padding {summary.paddingShare:P1}   peak RSS {summary.peakMemoryMiB:N0} MiB");
             return 0;

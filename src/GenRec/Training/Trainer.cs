@@ -198,42 +198,10 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>
-    /// Times <paramref name="steps"/> training steps (after <paramref name="warmup"/> untimed ones) on the batches of
-    /// epoch 1 and later ones as needed: per step, seconds, non-padding tokens and padded tokens (B × width).
-    /// For <c>genrec bench train</c>; the model trains as it would.
+    /// Called at the end of each phase of a step (for profilers, such as <c>genrec bench train --profile</c>): CPU
+    /// tensors run eagerly, so the wall time between two calls is that phase's own.
     /// </summary>
-    public List<(double Seconds, long Tokens, long PaddedTokens)> TimeSteps(int warmup, int steps, CancellationToken cancel = default)
-    {
-        Model.train();
-        var result = new List<(double, long, long)>(steps);
-        int epoch = 1, i = 0;
-        var batches = EpochBatches(epoch);
-        for (int n = 0; n < warmup + steps && !cancel.IsCancellationRequested; n++)
-        {
-            if (i == batches.Count) { batches = EpochBatches(++epoch); i = 0; }
-            var clock = Stopwatch.StartNew();
-            Step(batches[i++], out long tokens, out long padded, epoch, i);
-            if (n >= warmup) result.Add((clock.Elapsed.TotalSeconds, tokens, padded));
-        }
-        return result;
-    }
-
-    /// <summary>
-    /// Seconds spent per phase of the steps since it was set (batch building, encoder forward, loss forward with the
-    /// item table, backward, optimiser), when not null; for <c>genrec bench train --profile</c>. CPU tensors run
-    /// eagerly, so wall time between phases is each phase's own.
-    /// </summary>
-    public double[]? PhaseSeconds { get; set; }
-
-    /// <summary>Names of <see cref="PhaseSeconds"/>' entries.</summary>
-    public static readonly string[] PhaseNames = ["batch building", "encoder forward", "loss forward (sampled softmax)", "backward (encoder + loss)", "optimiser step"];
-
-    private long Phase(int phase, long since)
-    {
-        long now = Stopwatch.GetTimestamp();
-        if (PhaseSeconds is { } p) p[phase] += Stopwatch.GetElapsedTime(since, now).TotalSeconds;
-        return now;
-    }
+    internal Action<StepPhase>? PhaseEnded { get; set; }
 
     /// <summary>Replaces the loss before backward; for fault-injection tests (a non-finite loss must stop training cleanly).</summary>
     internal Func<Tensor, Tensor>? LossFault { get; set; }
@@ -242,10 +210,9 @@ public sealed class Trainer : IDisposable
     /// One optimisation step on a batch of training sequences; returns the loss. A non-finite loss or gradient throws
     /// <see cref="TrainingDivergedException"/> before the weights change.
     /// </summary>
-    private double Step(TokenWindow[] chunk, out long tokens, out long paddedTokens, int epoch, int step)
+    internal double Step(TokenWindow[] chunk, out long tokens, out long paddedTokens, int epoch, int step)
     {
         var t = _config.Training;
-        long start = Stopwatch.GetTimestamp();
         using var scope = NewDisposeScope();
         var items = chunk.Select(c => c.History).ToList();
         var times = chunk.Select(c => c.HistoryTimestamps).ToList();
@@ -269,9 +236,9 @@ public sealed class Trainer : IDisposable
                 targets.Add(chunk[r].History[i + 1]);
             }
 
-        long mark = Phase(0, start);
+        PhaseEnded?.Invoke(StepPhase.BatchBuilding);
         var userEmb = Model.forward(batch);
-        mark = Phase(1, mark);
+        PhaseEnded?.Invoke(StepPhase.EncoderForward);
         var positionIds = tensor(positions.ToArray(), device: _device);
         var targetIds = tensor(targets.ToArray(), device: _device);
         Tensor loss;
@@ -290,16 +257,16 @@ public sealed class Trainer : IDisposable
             loss = SampledSoftmaxLoss.Compute(users, targetIds, negatives, Model.NormalizedItemTable(), t.Temperature);
         }
         if (LossFault is { } fault) loss = fault(loss);
-        mark = Phase(2, mark);
+        PhaseEnded?.Invoke(StepPhase.LossForward);
         double value = loss.item<float>();
         if (!double.IsFinite(value)) throw Diverged(epoch, step, $"the training loss is {value}");
         _optimizer.ZeroGrad();
         loss.backward();
         int bad = _optimizer.FirstNonFiniteGradient();
         if (bad >= 0) throw Diverged(epoch, step, $"the gradient of parameter #{bad} ({Model.named_parameters().ElementAt(bad).name}) is not finite");
-        mark = Phase(3, mark);
+        PhaseEnded?.Invoke(StepPhase.Backward);
         _optimizer.Step();
-        Phase(4, mark);
+        PhaseEnded?.Invoke(StepPhase.OptimiserStep);
         return value;
     }
 

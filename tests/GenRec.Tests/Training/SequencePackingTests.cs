@@ -100,8 +100,13 @@ public class SequencePackingTests
             Training = new TrainingConfig { Epochs = 1, BatchSize = 32, NumNegatives = 4, EvalEvery = 0, NegativesSharedBy = 8 },
         };
         using var packed = new Trainer(config, data, CPU);
-        var steps = packed.TimeSteps(0, 3);
         var batches = packed.EpochBatches(1).Take(3).ToList();
+        packed.Model.train();
+        var steps = batches.Select((b, i) =>
+        {
+            packed.Step(b, out long tokens, out long padded, 1, i + 1);
+            return (Tokens: tokens, PaddedTokens: padded);
+        }).ToList();
         // Each step trains its batch's users, on fewer padded tokens than rows padded to each batch's longest user.
         Assert.Equal(batches.Select(b => b.Sum(s => (long)s.History.Length)), steps.Select(s => s.Tokens));
         long rowsPadded = batches.Sum(b => (long)b.Length * b.Max(s => s.History.Length));
