@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using GenRec.Data;
+using GenRec.Data.Features;
 using GenRec.Evaluation;
 using GenRec.Native;
 using Spectre.Console;
@@ -48,7 +49,7 @@ internal static class Cli
     public static void Note(string text) => Console.Error.WriteLine(text);
 
     /// <summary>Opens a prepared folder (genrec prepare) or reads a ratings dataset.</summary>
-    public static GenRec.Data.Features.PreparedDataset LoadData(string path, bool quiet, bool skipBadRows = false)
+    public static PreparedDataset LoadData(string path, bool quiet, bool skipBadRows = false)
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
         if (GenRec.Data.Features.PreparedDataset.IsPrepared(path))
@@ -73,7 +74,7 @@ internal static class Cli
     }
 
     /// <summary>Loads a checkpoint and a dataset and checks that the model's item table covers the dataset's item ids.</summary>
-    public static (GenRec.Model.Checkpoint Info, GenRec.Model.SequenceEncoder Model, ISequenceDataset Data) LoadModelAndData(string checkpoint, string data, Device device, bool quiet)
+    public static (GenRec.Model.Checkpoint Info, GenRec.Model.SequenceEncoder Model, PreparedDataset Data) LoadModelAndData(string checkpoint, string data, Device device, bool quiet)
     {
         var (info, model) = GenRec.Model.Checkpoint.Load(checkpoint, device);
         try

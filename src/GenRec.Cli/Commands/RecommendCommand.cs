@@ -38,7 +38,7 @@ internal static class RecommendCommand
         return cmd;
     }
 
-    internal static void Print(Data.ISequenceDataset dataset, string user, Data.TokenWindow history, IReadOnlyList<(long Item, float Score)> items, bool asJson)
+    internal static void Print(Data.Features.PreparedDataset dataset, string user, Data.TokenWindow history, IReadOnlyList<(long Item, float Score)> items, bool asJson)
     {
         var recent = history.HistoryItems.TakeLast(5).ToList();
         if (asJson)

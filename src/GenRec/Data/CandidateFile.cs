@@ -1,3 +1,5 @@
+using GenRec.Data.Features;
+
 namespace GenRec.Data;
 
 /// <summary>A list of candidate items to rank: a text file with one item id (as in the source data) per line.</summary>
@@ -7,7 +9,7 @@ public static class CandidateFile
     /// Reads the items' model ids, in file order. Blank lines are skipped and <c>#</c> starts a comment; an unknown
     /// item or a file without items is an error naming the file (and line).
     /// </summary>
-    public static List<long> Read(string file, ISequenceDataset dataset)
+    public static List<long> Read(string file, PreparedDataset dataset)
     {
         if (!File.Exists(file)) throw new FileNotFoundException($"{file}: candidate file not found.", file);
         var items = new List<long>();

@@ -15,7 +15,7 @@ public static class ItemIds
     /// with item keys <paramref name="keys"/>) unless each of the dataset's item ids names the same item the model
     /// learned for it. The dataset may hold fewer items than the model (the first ones), never other ones.
     /// </summary>
-    public static void EnsureMatch(string model, string trainedOn, IReadOnlyList<string>? keys, ISequenceDataset data)
+    public static void EnsureMatch(string model, string trainedOn, IReadOnlyList<string>? keys, PreparedDataset data)
     {
         if (keys is null)
             throw new ArgumentException($"{model}: written by an earlier GenRec that did not record its item ids, "
@@ -50,7 +50,7 @@ public static class ItemIds
     /// Refuses <paramref name="data"/> when it lacks the feature tokens, actions or item features the model embeds.
     /// </summary>
     public static void EnsureFeatures(string model, string trainedOn, FeatureSpace? space, FeatureOptions options,
-        ISequenceDataset data)
+        PreparedDataset data)
     {
         var want = data.Features.Select(options);
         var have = space ?? new FeatureSpace();

@@ -41,7 +41,7 @@ public sealed record Checkpoint
     /// Refuses <paramref name="data"/> unless this checkpoint (read from <paramref name="path"/>) was trained on the
     /// same item ids and feature space: the message names both.
     /// </summary>
-    public void EnsureFits(string path, Data.ISequenceDataset data)
+    public void EnsureFits(string path, Data.Features.PreparedDataset data)
     {
         Data.ItemIds.EnsureMatch(path, Dataset, ItemKeys, data);
         if (data.ItemTableSize > ItemTableSize)

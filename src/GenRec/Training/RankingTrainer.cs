@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using GenRec.Data;
+using GenRec.Data.Features;
 using GenRec.Evaluation;
 using GenRec.Model;
 using GenRec.Native;
@@ -22,19 +23,19 @@ public sealed class RankingTrainer : IDisposable
     private readonly RankingSequence[] _train;
 
     /// <summary>Builds the model of <c>ranking.variant</c> (seeded) over <paramref name="data"/>'s feature space, and the optimiser.</summary>
-    public RankingTrainer(ExperimentConfig config, ISequenceDataset data, RankingSplit split, Device device)
+    public RankingTrainer(ExperimentConfig config, PreparedDataset data, RankingSplit split, Device device)
         : this(config, split, device, () => CreateModel(config, data, split.Tasks))
     {
     }
 
     /// <summary>Builds the HSTU ranking model (interleaved or summed, whatever <c>ranking.variant</c> says) and the optimiser.</summary>
-    public RankingTrainer(ExperimentConfig config, ISequenceDataset data, RankingSplit split, bool interleaved, Device device)
+    public RankingTrainer(ExperimentConfig config, PreparedDataset data, RankingSplit split, bool interleaved, Device device)
         : this(config with { Ranking = config.Ranking with { Variant = interleaved ? "interleaved" : "summed" } }, data, split, device)
     {
     }
 
     /// <summary>The ranker <c>ranking.variant</c> names, over the dataset's feature space (as the config selects it), item side features filled in.</summary>
-    public static Ranker CreateModel(ExperimentConfig config, ISequenceDataset data, IReadOnlyList<RankingTask> tasks)
+    public static Ranker CreateModel(ExperimentConfig config, PreparedDataset data, IReadOnlyList<RankingTask> tasks)
     {
         var features = data.Features.Select(config.Features);
         var model = Ranker.Create(config, data.ItemTableSize, features, tasks);
@@ -157,7 +158,7 @@ public sealed class RankingTrainer : IDisposable
     }
 
     /// <summary>Saves the model with its config, tasks and feature space (and <paramref name="metrics"/>), atomically, for <c>genrec rank</c>.</summary>
-    public void Save(string path, ISequenceDataset data, int epochs, RankingEvaluation? metrics)
+    public void Save(string path, PreparedDataset data, int epochs, RankingEvaluation? metrics)
     {
         new Checkpoint
         {

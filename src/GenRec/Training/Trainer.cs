@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using GenRec.Data;
+using GenRec.Data.Features;
 using GenRec.Evaluation;
 using GenRec.Model;
 using GenRec.Native;
@@ -16,13 +17,13 @@ namespace GenRec.Training;
 public sealed class Trainer : IDisposable
 {
     private readonly ExperimentConfig _config;
-    private readonly ISequenceDataset _data;
+    private readonly PreparedDataset _data;
     private readonly Device _device;
     private readonly AdamW _optimizer;
     private readonly Tensor _corpus;
 
     /// <summary>Builds the split, the model (seeded) and the optimiser.</summary>
-    public Trainer(ExperimentConfig config, ISequenceDataset data, Device device)
+    public Trainer(ExperimentConfig config, PreparedDataset data, Device device)
     {
         config.Validate();
         _config = config;

@@ -7,9 +7,10 @@ namespace GenRec.Data.Features;
 /// <summary>
 /// A prepared folder (written by <see cref="SequenceBuilder"/>, <c>genrec prepare</c>) opened for training:
 /// <c>tokens.bin</c> is memory-mapped, so a log larger than RAM is read from disk as pages are touched;
-/// <c>offsets.bin</c> gives each user's token range; <c>users.txt</c>, <c>items.tsv</c> and <c>manifest.json</c> the rest.
+/// <c>offsets.bin</c> gives each user's token range; <c>users.txt</c>, <c>items.tsv</c> and <c>manifest.json</c> the
+/// rest.
 /// </summary>
-public sealed unsafe class PreparedDataset : ISequenceDataset, IDisposable
+public sealed unsafe class PreparedDataset : IDisposable
 {
     /// <summary>The first 16 bytes of <c>tokens.bin</c> (records follow, aligned).</summary>
     public static readonly byte[] TokensMagic = "GENREC-TOKENS-1\n"u8.ToArray();
@@ -111,16 +112,16 @@ public sealed unsafe class PreparedDataset : ISequenceDataset, IDisposable
     /// <summary>The manifest: counts and the feature space.</summary>
     public PrepareSummary Summary { get; }
 
-    /// <inheritdoc />
+    /// <summary>A short name for messages and reports.</summary>
     public string Name => Summary.Name;
 
-    /// <inheritdoc />
+    /// <summary>Every item id that occurs, ascending: the retrieval corpus and the negative-sampling pool.</summary>
     public long[] Corpus { get; }
 
-    /// <inheritdoc />
+    /// <summary>Rows of the item embedding table (largest id + 1).</summary>
     public long ItemTableSize => _itemKeys.Length;
 
-    /// <inheritdoc />
+    /// <summary>Token kinds, actions and item features (empty for ratings read through the built-in schema).</summary>
     public FeatureSpace Features => Summary.Features;
 
     /// <summary>Number of users (sequences).</summary>
@@ -136,14 +137,15 @@ public sealed unsafe class PreparedDataset : ISequenceDataset, IDisposable
         return end == start ? [] : new ReadOnlySpan<Token>(_base + start * sizeof(Token), checked((int)(end - start)));
     }
 
-    /// <inheritdoc />
+    /// <summary>Item side feature ids of group <paramref name="group"/>, row-major [ItemTableSize, width] (0 =
+    /// none).</summary>
     public long[]? ItemFeatureIds(int group) => _itemFeatureIds[group];
 
-    /// <inheritdoc />
+    /// <summary>A display title: the item's title, or "item KEY".</summary>
     public string Describe(long itemId) =>
         itemId > 0 && itemId < _titles.Length && _titles[itemId].Length > 0 ? _titles[itemId] : $"item {ItemKey(itemId)}";
 
-    /// <inheritdoc />
+    /// <summary>The item's id as in the source.</summary>
     public string ItemKey(long itemId) => itemId > 0 && itemId < _itemKeys.Length ? _itemKeys[itemId] : itemId.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>
@@ -170,20 +172,23 @@ public sealed unsafe class PreparedDataset : ISequenceDataset, IDisposable
             return map;
         }).ToArray());
 
-    /// <inheritdoc />
+    /// <summary>Each item's key as in the source, in id order (id i is <c>ItemKeys[i − 1]</c>): the id map a checkpoint
+    /// records.</summary>
     public IReadOnlyList<string> ItemKeys => new ArraySegment<string>(_itemKeys, 1, _itemKeys.Length - 1);
 
-    /// <inheritdoc />
+    /// <summary>The model's id of an item given its key as in the source, or null when the dataset has no such
+    /// item.</summary>
     public long? ItemId(string itemKey)
     {
         _itemIndex ??= Enumerable.Range(1, _itemKeys.Length - 1).ToDictionary(i => _itemKeys[i], i => (long)i, StringComparer.Ordinal);
         return _itemIndex.TryGetValue(itemKey, out long id) ? id : null;
     }
 
-    /// <inheritdoc />
+    /// <summary>The leave-one-out split, with the feature options applied.</summary>
     public LeaveOneOutSplit Split(int maxLength, EvalSplit split, FeatureOptions options) => LeaveOneOutSplit.Create(this, maxLength, split, options);
 
-    /// <inheritdoc />
+    /// <summary>A user's latest history (up to <paramref name="maxLength"/> tokens) for recommending the next item, or
+    /// null for an unknown user. Its target is 0.</summary>
     public TokenWindow? Latest(string userKey, int maxLength, FeatureOptions options)
     {
         _userIndex ??= Enumerable.Range(0, _userKeys.Length).ToDictionary(i => _userKeys[i], StringComparer.Ordinal);
