@@ -22,5 +22,7 @@ var root = new RootCommand("GenRec: generative recommenders with the HSTU encode
     TrainCommand.Create(),
     EvalCommand.Create(),
     RecommendCommand.Create(),
+    ImportCommand.Create(),
+    ExportCommand.Create(),
 };
 return Cli.Run(() => root.Parse(args).Invoke());
