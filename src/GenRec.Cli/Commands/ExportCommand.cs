@@ -17,7 +17,8 @@ internal static class ExportCommand
         };
         var output = new Option<string>("--out")
         {
-            Description = "The folder to write model.safetensors and config.json into.", Required = true,
+            Description = "The folder to write model.safetensors and config.json into.",
+            Required = true,
         };
         var json = Options.Json();
         var cmd = new Command("export",

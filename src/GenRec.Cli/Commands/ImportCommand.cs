@@ -38,8 +38,13 @@ internal static class ImportCommand
             {
                 Cli.PrintJson(new
                 {
-                    checkpoint = outPath, items, layers = m.NumLayers, dim = m.EmbeddingDim, heads = m.NumHeads,
-                    maxLength = m.MaxLength, itemIds = dataset?.Name ?? "official",
+                    checkpoint = outPath,
+                    items,
+                    layers = m.NumLayers,
+                    dim = m.EmbeddingDim,
+                    heads = m.NumHeads,
+                    maxLength = m.MaxLength,
+                    itemIds = dataset?.Name ?? "official",
                 });
             }
             else

@@ -14,6 +14,19 @@ public static class SampledSoftmaxLoss
     public const double CollisionLogit = -5e4;
 
     /// <summary>
+    /// The official code's "local" negatives: <paramref name="rows"/> × <paramref name="count"/> item ids drawn
+    /// uniformly, with replacement, from <paramref name="corpus"/> (every item, on the corpus's device). A row may
+    /// repeat an item or hold its own target; <see cref="Compute"/> gives the target's copies
+    /// <see cref="CollisionLogit"/>.
+    /// </summary>
+    public static Tensor SampleNegatives(Tensor corpus, long rows, int count)
+    {
+        using var scope = NewDisposeScope();
+        var offsets = randint(0, corpus.shape[0], [rows * count], dtype: ScalarType.Int64, device: corpus.device);
+        return corpus.index_select(0, offsets).view(rows, count).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
     /// users: [P, D] L2-normalised; targets: [P] item ids; negatives: [P, R] item ids; itemTable: [V, D] L2-normalised
     /// item embeddings indexed by id. Returns the scalar mean loss.
     /// </summary>

@@ -247,14 +247,12 @@ public sealed class Trainer : IDisposable
         if (t.NegativesSharedBy > 1)
         {
             long groups = (targets.Count + t.NegativesSharedBy - 1) / t.NegativesSharedBy;
-            var negatives = _corpus.index_select(0, randint(0, _corpus.shape[0], [groups * t.NumNegatives], dtype: ScalarType.Int64, device: _device))
-                .view(groups, t.NumNegatives);
+            var negatives = SampledSoftmaxLoss.SampleNegatives(_corpus, groups, t.NumNegatives);
             loss = SampledSoftmaxLoss.ComputeGrouped(users, targetIds, negatives, t.NegativesSharedBy, Model.NormalizedItemTable(), t.Temperature);
         }
         else
         {
-            var negatives = _corpus.index_select(0, randint(0, _corpus.shape[0], [targets.Count, t.NumNegatives], dtype: ScalarType.Int64, device: _device).flatten())
-                .view(targets.Count, t.NumNegatives);
+            var negatives = SampledSoftmaxLoss.SampleNegatives(_corpus, targets.Count, t.NumNegatives);
             loss = SampledSoftmaxLoss.Compute(users, targetIds, negatives, Model.NormalizedItemTable(), t.Temperature);
         }
         if (LossFault is { } fault) loss = fault(loss);

@@ -86,7 +86,9 @@ public static class OfficialHstu
             {
                 Config = new ExperimentConfig
                 {
-                    Name = "official-hstu", Model = config.Model, Training = config.Training,
+                    Name = "official-hstu",
+                    Model = config.Model,
+                    Training = config.Training,
                 },
                 ItemTableSize = keys.Count + 1,
                 Dataset = data?.Name ?? $"official HSTU import of {Path.GetFullPath(weightsPath)}",
