@@ -226,8 +226,8 @@ public sealed record Checkpoint
             if (node["config"] is { } config)
             {
                 // SASRec checkpoints written before model.sasRecLayout existed hold the kang2018 layout's weights.
-                if (config["model"] is System.Text.Json.Nodes.JsonObject model && model["encoder"]?.GetValue<string>() == "sasrec"
-                    && !model.ContainsKey("sasRecLayout"))
+                if (config["model"] is System.Text.Json.Nodes.JsonObject model
+                    && model["encoder"]?.GetValue<string>() == "sasrec" && !model.ContainsKey("sasRecLayout"))
                     model["sasRecLayout"] = ModelConfig.Kang2018SasRec;
                 try { ExperimentConfig.DropRetired(config, path); }
                 catch (ArgumentException e) { throw new InvalidDataException($"{e.Message} Train the model again.", e); }

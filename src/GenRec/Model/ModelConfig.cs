@@ -52,12 +52,13 @@ public sealed record ModelConfig
     /// <summary>The SASRec layout of the official generative-recommenders code (the default).</summary>
     public const string OfficialSasRec = "official";
 
-    /// <summary>The SASRec layout of Kang &amp; McAuley's public code (residual FFN, final and learned layer norms).</summary>
+    /// <summary>The SASRec layout of Kang &amp; McAuley's code (residual FFN, final and learned layer norms).</summary>
     public const string Kang2018SasRec = "kang2018";
 
     /// <summary>
     /// SASRec only: <c>official</c> computes the generative-recommenders code's SASRec, the paper's baseline row;
-    /// <c>kang2018</c> the original paper's layout (<see cref="SasRecEncoder"/>; docs/design/parity.md has both measured).
+    /// <c>kang2018</c> the original paper's layout (<see cref="SasRecEncoder"/>; docs/design/parity.md measures
+    /// both).
     /// </summary>
     public string SasRecLayout { get; init; } = OfficialSasRec;
 
@@ -80,7 +81,8 @@ public sealed record ModelConfig
         if (Dropout is < 0 or >= 1) throw new ArgumentException($"model.dropout is {Dropout}; expected 0 ≤ dropout < 1.");
         if (AttentionDropout is < 0 or >= 1) throw new ArgumentException($"model.attentionDropout is {AttentionDropout}; expected 0 ≤ value < 1.");
         if (SasRecLayout is not (OfficialSasRec or Kang2018SasRec))
-            throw new ArgumentException($"model.sasRecLayout is '{SasRecLayout}'; expected {OfficialSasRec} or {Kang2018SasRec}.");
+            throw new ArgumentException(
+                $"model.sasRecLayout is '{SasRecLayout}'; expected {OfficialSasRec} or {Kang2018SasRec}.");
         if (Encoder == "sasrec" && EmbeddingDim % NumHeads != 0)
             throw new ArgumentException($"model.embeddingDim {EmbeddingDim} must be divisible by model.numHeads {NumHeads} for sasrec.");
     }

@@ -39,8 +39,12 @@ public sealed class SasRecEncoder : SequenceEncoder
                 _attnNorms.Add(nn.LayerNorm(d, eps: LayerNormEps));
                 _ffnNorms.Add(nn.LayerNorm(d, eps: LayerNormEps));
             }
-            _qProj.Add(nn.Linear(d, d)); _kProj.Add(nn.Linear(d, d)); _vProj.Add(nn.Linear(d, d)); _outProj.Add(nn.Linear(d, d));
-            _ffn1.Add(nn.Linear(d, d)); _ffn2.Add(nn.Linear(d, d));
+            _qProj.Add(nn.Linear(d, d));
+            _kProj.Add(nn.Linear(d, d));
+            _vProj.Add(nn.Linear(d, d));
+            _outProj.Add(nn.Linear(d, d));
+            _ffn1.Add(nn.Linear(d, d));
+            _ffn2.Add(nn.Linear(d, d));
         }
         if (!_official) _last = nn.LayerNorm(d, eps: LayerNormEps);
         _dropout = new FastDropout(config.Dropout);

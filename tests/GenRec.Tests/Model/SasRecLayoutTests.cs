@@ -37,8 +37,8 @@ public class SasRecLayoutTests
         using var _ = no_grad();
         using var got = model.forward(batch);
 
-        // The block written out: Q = LN(x); A = softmax(Q Wq (x Wk)ᵀ / √d_h, causal) per head; o = concat(A x Wv) Wo;
-        // y = W2 relu(W1 LN(Q + o)); the user embedding is y / ‖y‖.
+        // The block written out: Q = LN(x); A = softmax(Q Wq (x Wk)ᵀ / √d_h, causal) per head;
+        // o = concat(A x Wv) Wo; y = W2 relu(W1 LN(Q + o)); the user embedding is y / ‖y‖.
         using var positions = arange(Scalars.Of(3L));
         var x = model.InputEmbeddings(batch, positions).squeeze(0);      // [3, 4]
         var (wq, wk, wv, wo) = model.Attention(0);
@@ -107,14 +107,14 @@ public class SasRecLayoutTests
         using var model = new SasRecEncoder(config.Model, 12);
         using var dir = new TempDir();
         var path = Path.Combine(dir.Path, "old.ckpt");
-        new Checkpoint { Config = config, ItemTableSize = 12, ItemKeys = [.. Enumerable.Range(1, 11).Select(i => $"{i}")] }
-            .Save(path, model);
+        var keys = Enumerable.Range(1, 11).Select(i => $"{i}").ToList();
+        new Checkpoint { Config = config, ItemTableSize = 12, ItemKeys = keys }.Save(path, model);
         RewriteHeader(path, h => ((JsonObject)h["config"]!["model"]!).Remove("sasRecLayout"));
         var (info, loaded) = Checkpoint.Load(path, CPU);
         using (loaded) Assert.Equal(ModelConfig.Kang2018SasRec, info.Config.Model.SasRecLayout);
     }
 
-    /// <summary>Edits a checkpoint's JSON header the way an earlier GenRec would have written it (checksum redone).</summary>
+    /// <summary>Edits a checkpoint's header as an earlier GenRec would have written it (checksum redone).</summary>
     private static void RewriteHeader(string path, Action<JsonNode> edit)
     {
         var bytes = File.ReadAllBytes(path);
