@@ -284,22 +284,36 @@ public sealed class Trainer : IDisposable
         run.Append(result, History, $"{_config.Name} on {_data.Name}");
     }
 
-    /// <summary>Writes the run's checkpoint: weights, then the training state (optimiser, RNG, the epoch under way).</summary>
-    private void SaveCheckpoint(int stepsIntoEpoch, Evaluation.RetrievalMetrics? metrics)
+    /// <summary>
+    /// Saves the model as trained so far to <paramref name="path"/>, with what using it again needs (config, item ids,
+    /// feature space, the last evaluation's metrics): the checkpoint every command, <see cref="Checkpoint.Load"/> and
+    /// <see cref="Inference.RecommendationPipeline.Load"/> read. Written whole or not at all. Without the optimiser
+    /// state: to continue training later, give the trainer a <see cref="RunDirectory"/>.
+    /// </summary>
+    public Checkpoint Save(string path)
     {
-        new Checkpoint
-        {
-            Config = _config,
-            ItemTableSize = _data.ItemTableSize,
-            Features = Features.IsEmpty ? null : Features,
-            Dataset = _data.Name,
-            ItemKeys = _data.ItemKeys,
-            Epoch = _epochsDone,
-            Step = stepsIntoEpoch,
-            DataFingerprint = DataFingerprint,
-            Metrics = Checkpoint.MetricsJson(metrics),
-        }.Save(_run!.Checkpoint, Model, w => _partial.Write(w, _optimizer, midEpoch: stepsIntoEpoch != 0));
+        var header = Header(0, History.LastOrDefault(h => h.Metrics is not null)?.Metrics);
+        header.Save(path, Model);
+        return header;
     }
+
+    private Checkpoint Header(int stepsIntoEpoch, Evaluation.RetrievalMetrics? metrics) => new()
+    {
+        Config = _config,
+        ItemTableSize = _data.ItemTableSize,
+        Features = Features.IsEmpty ? null : Features,
+        Dataset = _data.Name,
+        ItemKeys = _data.ItemKeys,
+        Epoch = _epochsDone,
+        Step = stepsIntoEpoch,
+        DataFingerprint = DataFingerprint,
+        Metrics = Checkpoint.MetricsJson(metrics),
+    };
+
+    /// <summary>Writes the run's checkpoint: weights, then the training state (optimiser, RNG, the epoch under way).</summary>
+    private void SaveCheckpoint(int stepsIntoEpoch, Evaluation.RetrievalMetrics? metrics) =>
+        Header(stepsIntoEpoch, metrics).Save(_run!.Checkpoint, Model,
+            w => _partial.Write(w, _optimizer, midEpoch: stepsIntoEpoch != 0));
 
     /// <inheritdoc />
     public void Dispose()

@@ -33,7 +33,7 @@ public class LineWidthTests
     }
 
     private static IEnumerable<string> Sources(string root) =>
-        new[] { "src", "tests" }
+        new[] { "src", "tests", "samples" }
             .SelectMany(d => Directory.EnumerateFiles(Path.Combine(root, d), "*.cs", SearchOption.AllDirectories))
             .Select(f => Path.GetRelativePath(root, f).Replace('\\', '/'))
             .Where(f => !f.Contains("/obj/", StringComparison.Ordinal))
