@@ -1,12 +1,16 @@
 using System.Text.Json;
 using GenRec.Model;
+using TorchSharp;
+using TorchSharp.Modules;
 
 namespace GenRec.Training;
 
 /// <summary>
-/// A training run's folder: <c>config.json</c>, <c>checkpoint.ckpt</c>, <c>metrics.jsonl</c> (one JSON line per epoch)
-/// and <c>curves.png</c>. Every file is replaced atomically; after a crash, metrics lines beyond the checkpoint's
-/// epoch are dropped on resume, so the folder always tells one consistent story.
+/// A training run's folder: <c>config.json</c>, <c>checkpoint.ckpt</c>, <c>metrics.jsonl</c> (one JSON line per epoch),
+/// <c>curves.png</c> and <c>tensorboard/</c> (the same scalars as TensorBoard event files, for
+/// <c>tensorboard --logdir</c>). Every file is replaced atomically; after a crash, metrics lines beyond the
+/// checkpoint's epoch are dropped on resume and the event files rewritten from the rest, so the folder always tells
+/// one consistent story.
 /// </summary>
 internal sealed class RunFolder(string path)
 {
@@ -19,31 +23,63 @@ internal sealed class RunFolder(string path)
     /// <summary>The run's checkpoint file.</summary>
     public string Checkpoint => System.IO.Path.Combine(Path, "checkpoint.ckpt");
 
+    private SummaryWriter? _events;
+    private double _learningRate;
+
+    /// <summary>The TensorBoard event files' folder.</summary>
+    public string TensorBoard => System.IO.Path.Combine(Path, "tensorboard");
+
     /// <summary>Creates the folder and writes the config the run was started with.</summary>
     public void Start(ExperimentConfig config)
     {
         Directory.CreateDirectory(Path);
         WriteAtomically(System.IO.Path.Combine(Path, "config.json"), config.ToJson());
+        _learningRate = config.Training.LearningRate;
     }
 
-    /// <summary>Appends an epoch to metrics.jsonl and redraws curves.png.</summary>
+    /// <summary>Appends an epoch to metrics.jsonl and the event files, and redraws curves.png.</summary>
     public void Append(EpochResult result, IReadOnlyList<EpochResult> history, string title)
     {
         File.AppendAllText(System.IO.Path.Combine(Path, "metrics.jsonl"), JsonSerializer.Serialize(result, MetricsJson)
             + "\n");
+        WriteEvents(result);
         TrainingCurves.Save(System.IO.Path.Combine(Path, "curves.png"), history, title);
+    }
+
+    /// <summary>
+    /// One epoch as TensorBoard scalars at step = epoch: the training loss, tokens/s and learning rate (constant:
+    /// GenRec, like the official trainer at warm-up 0, has no schedule), and HR / NDCG / MRR where it was evaluated.
+    /// </summary>
+    private void WriteEvents(EpochResult r)
+    {
+        _events ??= torch.utils.tensorboard.SummaryWriter(TensorBoard);
+        _events.add_scalar("train/loss", (float)r.TrainLoss, r.Epoch);
+        _events.add_scalar("train/tokens_per_second", (float)r.TokensPerSecond, r.Epoch);
+        _events.add_scalar("train/learning_rate", (float)_learningRate, r.Epoch);
+        if (r.Metrics is not { } m) return;
+        foreach (var (tag, value) in new[]
+        {
+            ("eval/hr@10", m.Hr10), ("eval/ndcg@10", m.Ndcg10), ("eval/hr@50", m.Hr50), ("eval/ndcg@50", m.Ndcg50),
+            ("eval/hr@200", m.Hr200), ("eval/ndcg@200", m.Ndcg200), ("eval/mrr", m.Mrr),
+        })
+            _events.add_scalar(tag, (float)value, r.Epoch);
     }
 
     /// <summary>The epochs in metrics.jsonl up to <paramref name="epochsDone"/>; later lines (written after the
     /// checkpoint) are removed.</summary>
-    public List<EpochResult> KeepEpochsUpTo(int epochsDone)
+    public List<EpochResult> KeepEpochsUpTo(int epochsDone, ExperimentConfig config)
     {
+        _learningRate = config.Training.LearningRate;
         var file = System.IO.Path.Combine(Path, "metrics.jsonl");
         if (!File.Exists(file)) return [];
         var kept = File.ReadAllLines(file).Where(l => l.Length > 0)
             .Select(l => (Line: l, Result: JsonSerializer.Deserialize<EpochResult>(l, MetricsJson)!))
             .Where(x => x.Result.Epoch <= epochsDone).ToList();
         WriteAtomically(file, string.Concat(kept.Select(x => x.Line + "\n")));
+        // The event files may hold epochs the checkpoint does not: write them again from the kept lines.
+        if (Directory.Exists(TensorBoard)) Directory.Delete(TensorBoard, recursive: true);
+        _events = null;
+        foreach (var (_, result) in kept) WriteEvents(result);
         return kept.Select(x => x.Result).ToList();
     }
 

@@ -146,7 +146,7 @@ public sealed class Trainer : IDisposable
         _partial = progress;
         // metrics.jsonl may hold an epoch finished after the checkpoint was written (a crash between the two): drop it.
         History.Clear();
-        History.AddRange(run.KeepEpochsUpTo(_epochsDone));
+        History.AddRange(run.KeepEpochsUpTo(_epochsDone, _config));
         return header;
     }
 
