@@ -23,6 +23,7 @@ var root = new RootCommand("GenRec: generative recommenders with the HSTU encode
     EvalCommand.Create(),
     RecommendCommand.Create(),
     ImportCommand.Create(),
+    DataCommand.Create(),
     ExportCommand.Create(),
 };
 return Cli.Run(() => root.Parse(args).Invoke());
