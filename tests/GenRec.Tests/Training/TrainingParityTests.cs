@@ -84,6 +84,39 @@ public class TrainingParityTests
     }
 
     [Fact]
+    public void LayerDropoutActsOnTheGatedAttentionOutputBeforeTheOutputProjection()
+    {
+        manual_seed(9);
+        using var layer = new HstuLayer(dim: 6, heads: 1, qkDim: 6, vDim: 6, paddedLength: 10, dropout: 0.5,
+            attentionDropout: 0);
+        using var x = randn(1, 4, 6);
+        using var rab = zeros(1, 4, 4);
+        using var valid = ones(1, 4, 1);
+        using var _ = no_grad();
+        // Trained-size weights (the 0.02 init makes A·V almost constant and g tiny).
+        layer.Uvqk.mul_(Scalars.Of(30.0));
+        // g = U ⊙ LN(A·V), the input of W_o, from the layer's own pieces in eval mode.
+        layer.eval();
+        var (u, v, q, k) = layer.Project(x);
+        using var a = HstuLayer.PointwiseAttentionWeights(q, k, rab.unsqueeze(1), 10);
+        using var g = u * nn.functional.layer_norm(a.matmul(v).transpose(1, 2).reshape(1, 4, 6), [6], eps: 1e-6);
+        layer.train();
+        using var y = layer.forward(x, rab, valid);
+        // Y = X + W_o · Dropout(g) + b_o, so W_o⁻¹ (Y − X − b_o) is Dropout(g): each entry 0 or 2g.
+        using var w = layer.Output.weight!.to(ScalarType.Float64);
+        using var dropped = (y - x - layer.Output.bias!).to(ScalarType.Float64).matmul(w.t().inverse());
+        var d = dropped.data<double>().ToArray();
+        var want = g.to(ScalarType.Float64).data<double>().ToArray();
+        int off = 0;
+        for (int i = 0; i < d.Length; i++)
+        {
+            if (Math.Abs(d[i]) < 1e-4) { off++; continue; }
+            Assert.Equal(2 * want[i], d[i], 3);
+        }
+        Assert.InRange(off, 2, d.Length - 2);
+    }
+
+    [Fact]
     public void NegativesAreDrawnUniformlyWithReplacementAndMayHoldTheTarget()
     {
         manual_seed(3);
