@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using System.Text;
 using System.Text.Json.Nodes;
 using GenRec.Data;
 using GenRec.Data.Features;
@@ -211,6 +213,45 @@ public sealed class OfficialParityTests : IClassFixture<OfficialParityTests.Impo
             using var before = _fx.Model.forward(batch);
             using var after = model.forward(batch);
             Assert.True(before.eq(after).all().item<bool>());
+        }
+    }
+
+    [Fact]
+    public void ExportedInTheOfficialIdsTheFileIsTheOfficialStateDictByteForByte()
+    {
+        // Read without PyBridge: the safetensors layout (u64 header length, JSON header, raw little-endian data)
+        // against the official tensors as numpy wrote them (tensors/*.npy, float32 C-order; the mask as 0/1).
+        var (info, model) = OfficialHstu.Import(Imported.Folder);
+        using var dir = new TempDir();
+        using (model) OfficialHstu.Export(info, model, dir.Path);
+        var file = File.ReadAllBytes(Path.Combine(dir.Path, OfficialHstu.WeightsFile));
+        int n = checked((int)BitConverter.ToUInt64(file, 0));
+        var header = JsonNode.Parse(file.AsSpan(8, n))!.AsObject();
+        header.Remove("__metadata__");
+        var data = file.AsSpan(8 + n);
+        var npys = Directory.GetFiles(Path.Combine(Imported.Folder, "tensors"), "*.npy");
+        Assert.Equal(npys.Select(f => Path.GetFileNameWithoutExtension(f)).Order(), header.Select(kv => kv.Key).Order());
+        foreach (var npy in npys)
+        {
+            var entry = header[Path.GetFileNameWithoutExtension(npy)]!;
+            var raw = File.ReadAllBytes(npy);
+            int headerLength = BitConverter.ToUInt16(raw, 8);
+            var npyHeader = Encoding.Latin1.GetString(raw, 10, headerLength);
+            var values = raw.AsSpan(10 + headerLength);
+            var shape = entry["shape"]!.AsArray().Select(d => (long)d!).ToArray();
+            Assert.Contains($"'shape': ({string.Join(", ", shape)}{(shape.Length == 1 ? "," : "")})", npyHeader);
+            long start = (long)entry["data_offsets"]![0]!, end = (long)entry["data_offsets"]![1]!;
+            var bytes = data[(int)start..(int)end];
+            if ((string)entry["dtype"]! == "BOOL")
+            {
+                var floats = MemoryMarshal.Cast<byte, float>(values);
+                Assert.True(floats.ToArray().Select(f => (byte)f).SequenceEqual(bytes.ToArray()), "the mask differs");
+            }
+            else
+            {
+                Assert.Equal("F32", (string)entry["dtype"]!);
+                Assert.True(values.SequenceEqual(bytes), $"{Path.GetFileName(npy)} differs");
+            }
         }
     }
 
