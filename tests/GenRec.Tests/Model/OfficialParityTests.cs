@@ -230,7 +230,8 @@ public sealed class OfficialParityTests : IClassFixture<OfficialParityTests.Impo
         header.Remove("__metadata__");
         var data = file.AsSpan(8 + n);
         var npys = Directory.GetFiles(Path.Combine(Imported.Folder, "tensors"), "*.npy");
-        Assert.Equal(npys.Select(f => Path.GetFileNameWithoutExtension(f)).Order(), header.Select(kv => kv.Key).Order());
+        Assert.Equal(npys.Select(f => Path.GetFileNameWithoutExtension(f)).Order(),
+            header.Select(kv => kv.Key).Order());
         foreach (var npy in npys)
         {
             var entry = header[Path.GetFileNameWithoutExtension(npy)]!;
