@@ -31,7 +31,9 @@ for m in hstu sasrec-official sasrec-kang2018; do
   run "ml100k-$m" "$data/ml-100k" 101 10 "configs/ml-100k/$cfg.json" "${set[@]}"
   run "taobao-$m" "$out/taobao.csv" 20 5 "configs/ml-1m/$cfg.json" "${set[@]}"
 done
-run "ml1m-sasrec-official" "$data/ml-1m-u3k" 30 5 configs/ml-1m/sasrec.json --set model.sasRecLayout=official
+for layout in official kang2018; do
+  run "ml1m-sasrec-$layout" "$data/ml-1m-u3k" 30 5 configs/ml-1m/sasrec.json --set model.sasRecLayout=$layout
+done
 # The table: HR@10 / NDCG@10 / MRR at every evaluated epoch.
 for f in "$out"/*/metrics.jsonl; do
   python3 - "$f" <<'PY'

@@ -52,7 +52,7 @@ public sealed record ModelConfig
     /// <summary>The SASRec layout of the official generative-recommenders code (the default).</summary>
     public const string OfficialSasRec = "official";
 
-    /// <summary>The SASRec layout of Kang &amp; McAuley's code (residual FFN, final and learned layer norms).</summary>
+    /// <summary>The SASRec layout of Kang &amp; McAuley's code (learned layer norms and a final layer norm).</summary>
     public const string Kang2018SasRec = "kang2018";
 
     /// <summary>

@@ -9,11 +9,11 @@ namespace GenRec.Model;
 /// SASRec (Kang &amp; McAuley 2018), the paper's baseline row: causal softmax self-attention whose queries are
 /// layer-normalised, then a ReLU feed-forward of width D. Two layouts (<see cref="ModelConfig.SasRecLayout"/>):
 /// <list type="bullet">
-/// <item><c>official</c>, the generative-recommenders code's SASRec that the paper's table ran: parameter-free layer
-/// norms, x' = FFN(LN(LN(x) + MHA(LN(x), x, x))) with no residual around the FFN and no final norm, every matrix
-/// xavier-normal (the attention's fused [3D, D] input projection included) and the attention biases zero.</item>
-/// <item><c>kang2018</c>, the original paper's public code: learned layer norms, a residual around the FFN, a final
-/// layer norm, and PyTorch's default initialisation.</item>
+/// <item><c>official</c>, the generative-recommenders code's SASRec that the paper's table ran: h = LN(LN(x) +
+/// MHA(LN(x), x, x)), x' = h + FFN(h), with parameter-free layer norms and no final norm; every matrix xavier-normal
+/// (the attention's fused [3D, D] input projection included), the attention biases zero.</item>
+/// <item><c>kang2018</c>, the original paper's public code: the same block with learned layer norms, a final layer
+/// norm, and PyTorch's default initialisation.</item>
 /// </list>
 /// </summary>
 public sealed class SasRecEncoder : SequenceEncoder
@@ -104,7 +104,7 @@ public sealed class SasRecEncoder : SequenceEncoder
             var o = _outProj[i].forward(attn.matmul(v).transpose(1, 2).reshape(b, l, d));
             var hIn = Norm(_ffnNorms, i, qIn.Plus(o));
             var ffn = _dropout.forward(_ffn2[i].forward(_dropout.forward(nn.functional.relu(_ffn1[i].forward(hIn)))));
-            x = ((_official ? ffn : hIn.Plus(ffn)) * valid).MoveToOuterDisposeScope();
+            x = (hIn.Plus(ffn) * valid).MoveToOuterDisposeScope();
         }
         return _last is null ? x : _last.forward(x) * valid;
     }

@@ -25,7 +25,7 @@ public class SasRecLayoutTests
     };
 
     [Fact]
-    public void TheOfficialBlockIsFfnOfNormOfNormedInputPlusAttentionWithoutResidualOrFinalNorm()
+    public void TheOfficialBlockIsNormOfNormedInputPlusAttentionThenAResidualFfnWithoutAFinalNorm()
     {
         manual_seed(4);
         using var model = new SasRecEncoder(Config(ModelConfig.OfficialSasRec), 12);
@@ -38,7 +38,7 @@ public class SasRecLayoutTests
         using var got = model.forward(batch);
 
         // The block written out: Q = LN(x); A = softmax(Q Wq (x Wk)ᵀ / √d_h, causal) per head;
-        // o = concat(A x Wv) Wo; y = W2 relu(W1 LN(Q + o)); the user embedding is y / ‖y‖.
+        // o = concat(A x Wv) Wo; h = LN(Q + o); y = h + W2 relu(W1 h); the user embedding is y / ‖y‖.
         using var positions = arange(Scalars.Of(3L));
         var x = model.InputEmbeddings(batch, positions).squeeze(0);      // [3, 4]
         var (wq, wk, wv, wo) = model.Attention(0);
@@ -57,13 +57,14 @@ public class SasRecLayoutTests
             heads.Add(s.softmax(-1).matmul(v.narrow(1, 2 * h, 2)));
         }
         var o = wo.forward(cat(heads.ToArray(), 1));
-        var y = w2.forward(nn.functional.relu(w1.forward(nn.functional.layer_norm(qIn.Plus(o), [4], eps: 1e-8))));
+        var hIn = nn.functional.layer_norm(qIn.Plus(o), [4], eps: 1e-8);
+        var y = hIn.Plus(w2.forward(nn.functional.relu(w1.forward(hIn))));
         var want = nn.functional.normalize(y, p: 2, dim: -1, eps: 1e-6);
         Assert.True(got.squeeze(0).allclose(want, 1e-5, 1e-6));
     }
 
     [Fact]
-    public void TheKang2018LayoutKeepsTheResidualAndLearnedNorms()
+    public void TheKang2018LayoutHasLearnedNormsAndAFinalNorm()
     {
         manual_seed(4);
         using var model = new SasRecEncoder(Config(ModelConfig.Kang2018SasRec), 12);
