@@ -126,6 +126,7 @@ public static class DatasetReader
         var bad = badRows ?? new BadRows();
         var rows = new List<(string User, string Item, float Rating, long Time, long Line)>();
         bool first = true;
+        int[] col = [0, 1, 2, 3];   // the fields holding user, item, rating, timestamp
         foreach (var (line, text) in Lines(file, Encoding.UTF8, "user,item,rating,timestamp", bad))
         {
             try
@@ -135,12 +136,19 @@ public static class DatasetReader
                 {
                     first = false;
                     if (f.Count == 4 && !double.TryParse(f[2], System.Globalization.CultureInfo.InvariantCulture, out _) &&
-                        !double.TryParse(f[3], System.Globalization.CultureInfo.InvariantCulture, out _)) continue;
+                        !double.TryParse(f[3], System.Globalization.CultureInfo.InvariantCulture, out _))
+                    {
+                        col = HeaderColumns(file, [.. Enumerable.Range(0, 4).Select(i => f.Text(i))]);
+                        continue;
+                    }
                 }
                 f.Expect(4, "user,item,rating,timestamp");
-                if (f[0].Trim().IsEmpty) throw new DataLoadException(file, line, "field 1 (user) is empty; expected a user id.");
-                if (f[1].Trim().IsEmpty) throw new DataLoadException(file, line, "field 2 (item) is empty; expected an item id.");
-                rows.Add((f.Text(0).Trim(), f.Text(1).Trim(), f.Float(2, "rating"), f.Long(3, "timestamp"), line));
+                if (f[col[0]].Trim().IsEmpty)
+                    throw new DataLoadException(file, line, $"field {col[0] + 1} (user) is empty; expected a user id.");
+                if (f[col[1]].Trim().IsEmpty)
+                    throw new DataLoadException(file, line, $"field {col[1] + 1} (item) is empty; expected an item id.");
+                rows.Add((f.Text(col[0]).Trim(), f.Text(col[1]).Trim(), f.Float(col[2], "rating"),
+                    f.Long(col[3], "timestamp"), line));
             }
             catch (DataLoadException e) { bad.Report("malformed row", e); }
         }
@@ -166,6 +174,34 @@ public static class DatasetReader
             if (!ids.TryGetValue(key, out long id)) ids[key] = id = ids.Count + 1;
             return id;
         }
+    }
+
+    /// <summary>The names a ratings CSV header may give each column (any case, any order).</summary>
+    private static readonly string[][] ColumnNames =
+    [
+        ["user", "userid", "user_id", "uid"],
+        ["item", "itemid", "item_id", "iid", "movie", "movieid", "movie_id"],
+        ["rating", "score", "value"],
+        ["timestamp", "time", "ts", "unix_timestamp", "unixtime"],
+    ];
+
+    /// <summary>
+    /// The field of user, item, rating and timestamp from a header's names, so that a file whose header orders them
+    /// differently reads right; a header that does not name the four is refused (never read by position).
+    /// </summary>
+    private static int[] HeaderColumns(string file, string[] header)
+    {
+        var col = new int[4];
+        for (int role = 0; role < 4; role++)
+        {
+            var names = ColumnNames[role];
+            col[role] = Array.FindIndex(header, h => names.Contains(h.Trim().TrimStart('\uFEFF').ToLowerInvariant()));
+            if (col[role] < 0 || Array.IndexOf(col, col[role], 0, role) >= 0)
+                throw new DataLoadException(file, 1, $"the header '{string.Join(",", header)}' names no {names[0]} "
+                    + "column; expected the columns user, item, rating and timestamp, in any order (or no header: "
+                    + "user,item,rating,timestamp).");
+        }
+        return col;
     }
 
     /// <summary>Whether a ratings.csv starts like MovieLens-20M's (<c>userId,…</c>); otherwise it is a generic ratings CSV (the demo's).</summary>
