@@ -9,7 +9,19 @@ public static class TrainingCurves
     public static void Save(string path, IReadOnlyList<EpochResult> epochs, string title)
     {
         if (epochs.Count == 0) return;
+        var plot = Build(epochs, title);
+        var tmp = path + ".tmp.png";
+        plot.SavePng(tmp, 900, 520);
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    /// <summary>
+    /// The figure: epochs on whole-number ticks, the legend below the axes (inside them it covered the last points).
+    /// </summary>
+    internal static Plot Build(IReadOnlyList<EpochResult> epochs, string title)
+    {
         var plot = new Plot();
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         plot.Title(title);
         plot.XLabel("epoch");
         plot.YLabel("training loss");
@@ -28,9 +40,7 @@ public static class TrainingCurves
             ndcg.Axes.YAxis = plot.Axes.Right;
             plot.Axes.Right.Label.Text = "HR@10 / NDCG@10";
         }
-        plot.ShowLegend(Alignment.MiddleRight);
-        var tmp = path + ".tmp.png";
-        plot.SavePng(tmp, 900, 520);
-        File.Move(tmp, path, overwrite: true);
+        plot.ShowLegend(Edge.Bottom);
+        return plot;
     }
 }
