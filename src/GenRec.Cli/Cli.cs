@@ -38,6 +38,48 @@ internal static class Cli
         }
     }
 
+    /// <summary>
+    /// Command-line mistakes as one line each, in the user's words: the option, what was given, what is expected,
+    /// "did you mean" for a mistyped command; never the whole help (<c>--help</c> shows it).
+    /// </summary>
+    public static int ParseErrors(System.CommandLine.ParseResult parsed)
+    {
+        var command = parsed.CommandResult.Command;
+        var messages = parsed.Errors.Select(e => e.Message).ToList();
+        var unknown = messages.Select(m => System.Text.RegularExpressions.Regex.Match(m,
+            "^Unrecognized command or argument '(.*)'")).FirstOrDefault(m => m.Success);
+        if (unknown is not null && command.Subcommands.Count > 0)
+        {
+            var names = command.Subcommands.Select(c => c.Name).ToList();
+            var close = Spelling.Closest(unknown.Groups[1].Value, names);
+            Console.Error.WriteLine($"genrec: error: unknown command '{unknown.Groups[1].Value}'"
+                + (close is null ? "" : $" (did you mean {close}?)") + $"; commands: {string.Join(", ", names)}.");
+            return 1;
+        }
+        foreach (var m in messages)
+        {
+            var bad = System.Text.RegularExpressions.Regex.Match(m,
+                "^Cannot parse argument '(.*)' for option '(.*)' as expected type '(.*)'");
+            string line = bad.Success
+                ? $"{bad.Groups[2].Value} {bad.Groups[1].Value}: expected {Kind(bad.Groups[3].Value)}."
+                : m == "Required command was not provided." && command.Subcommands.Count > 0
+                    ? $"'{command.Name}' needs a command: {string.Join(", ", command.Subcommands.Select(c => c.Name))}."
+                : m;
+            Console.Error.WriteLine($"genrec: error: {line}");
+        }
+        return 1;
+
+        static string Kind(string type) => type switch
+        {
+            _ when type.Contains("Int32", StringComparison.Ordinal) || type.Contains("Int64", StringComparison.Ordinal)
+                => "a whole number",
+            _ when type.Contains("Double", StringComparison.Ordinal)
+                || type.Contains("Single", StringComparison.Ordinal) => "a number",
+            _ when type.Contains("Boolean", StringComparison.Ordinal) => "true or false",
+            _ => "a value of another form",
+        };
+    }
+
     public static Device Setup(string device, int threads)
     {
         TorchRuntime.SetThreads(threads);

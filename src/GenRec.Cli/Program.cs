@@ -26,4 +26,6 @@ var root = new RootCommand("GenRec: generative recommenders with the HSTU encode
     DataCommand.Create(),
     ExportCommand.Create(),
 };
-return Cli.Run(() => root.Parse(args).Invoke());
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0) return Cli.ParseErrors(parsed);
+return Cli.Run(() => parsed.Invoke());

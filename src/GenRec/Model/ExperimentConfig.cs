@@ -52,13 +52,60 @@ public sealed record ExperimentConfig
             try { root = JsonNode.Parse(File.ReadAllText(path), documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }) ?? new JsonObject(); }
             catch (JsonException e) { throw new ArgumentException($"{path}: invalid JSON at line {e.LineNumber + 1}: {e.Message}", e); }
         }
-        foreach (var o in overrides ?? []) Apply(root, o);
+        var sets = (overrides ?? []).ToList();
+        foreach (var o in sets) Apply(root, o);
         DropRetired(root, path ?? "config");
         ExperimentConfig config;
         try { config = root.Deserialize<ExperimentConfig>(Json) ?? new ExperimentConfig(); }
-        catch (JsonException e) { throw new ArgumentException($"{path ?? "config"}: {e.Message}", e); }
+        catch (JsonException e) { throw new ArgumentException(Explain(e, root, path ?? "config", sets), e); }
         config.Validate();
         return config;
+    }
+
+    /// <summary>
+    /// A deserialisation error in the config's own words: the field (as a dotted path), what was given (and whether
+    /// by <c>--set</c> or the file), what is expected, and for an unknown field the closest known one.
+    /// </summary>
+    private static string Explain(JsonException e, JsonNode root, string where, IReadOnlyList<string> sets)
+    {
+        var field = (e.Path ?? "$").TrimStart('$').TrimStart('.');
+        var parts = field.Split('.', StringSplitOptions.RemoveEmptyEntries);
+        var known = JsonSerializer.SerializeToNode(new ExperimentConfig(), Json)!;
+        var unmapped = System.Text.RegularExpressions.Regex.Match(e.Message,
+            "The JSON property '([^']+)' could not be mapped");
+        if (unmapped.Success)
+        {
+            var name = unmapped.Groups[1].Value;
+            var section = parts.Length > 0 && parts[^1] == name ? parts[..^1] : parts;
+            JsonNode? node = known;
+            foreach (var s in section) node = node?[s];
+            var candidates = node is JsonObject o ? o.Select(kv => kv.Key) : [];
+            var prefix = section.Length > 0 ? string.Join('.', section) + "." : "";
+            var close = Data.Spelling.Closest(name, candidates);
+            return $"{where}: unknown field {prefix}{name}"
+                + (close is null ? "." : $" (did you mean {prefix}{close}?).");
+        }
+        JsonNode? given = root;
+        Type? type = typeof(ExperimentConfig);
+        foreach (var s in parts)
+        {
+            given = given is JsonObject g
+                ? g.FirstOrDefault(kv => string.Equals(kv.Key, s, StringComparison.OrdinalIgnoreCase)).Value
+                : null;
+            type = type?.GetProperties()
+                .FirstOrDefault(p => string.Equals(p.Name, s, StringComparison.OrdinalIgnoreCase))?.PropertyType;
+        }
+        type = type is null ? null : Nullable.GetUnderlyingType(type) ?? type;
+        string kind = type == typeof(int) || type == typeof(long) ? "a whole number"
+            : type == typeof(double) || type == typeof(float) ? "a number"
+            : type == typeof(bool) ? "true or false"
+            : type == typeof(string) ? "a string"
+            : "a value of another type";
+        var set = sets.LastOrDefault(x =>
+            string.Equals(x.Split('=')[0].Trim(), field, StringComparison.OrdinalIgnoreCase));
+        return set is not null
+            ? $"--set {set}: {field} expects {kind}."
+            : $"{where}: {field} is {given?.ToJsonString() ?? "missing"}; expected {kind}.";
     }
 
     /// <summary>

@@ -32,4 +32,33 @@ public class CliHardeningTests
             "--threads", "1").ExitCode);
         Assert.Equal(0, GenRecCli.Run("eval", "--checkpoint", ckpt, "--data", csv, "--threads", "1").ExitCode);
     }
+
+    [Theory]
+    [InlineData(new[] { "train", "--data", "x", "--epochs", "abc" },
+        "genrec: error: --epochs abc: expected a whole number.")]
+    [InlineData(new[] { "trian" }, "unknown command 'trian' (did you mean train?); commands: ")]
+    [InlineData(new[] { "import" }, "genrec: error: 'import' needs a command: official.")]
+    [InlineData(new[] { "train", "--config", "CONFIG", "--data", "x", "--set", "model.numLayers=abc" },
+        "genrec: error: --set model.numLayers=abc: model.numLayers expects a whole number.")]
+    public void CommandLineMistakesGetOneLineNamingTheOptionAndWhatIsExpected(string[] args, string message)
+    {
+        var config = Path.Combine(Repository.Root, "configs/ml-1m/hstu.json");
+        var (code, output) = GenRecCli.Run([.. args.Select(a => a == "CONFIG" ? config : a)]);
+        Assert.Equal(1, code);
+        Assert.Contains(message, output);
+        Assert.Single(output.Split('\n'), l => l.Length > 0);
+        Assert.DoesNotContain("Usage:", output);
+    }
+
+    [Fact]
+    public void ConfigFieldMistakesNameTheFieldWithASuggestion()
+    {
+        using var dir = new TempDir();
+        var typo = dir.Write("typo.json", """{ "model": { "numLayer": 3 } }""");
+        var e = Assert.Throws<ArgumentException>(() => GenRec.Model.ExperimentConfig.Load(typo));
+        Assert.Equal($"{typo}: unknown field model.numLayer (did you mean model.numLayers?).", e.Message);
+        var wrong = dir.Write("wrong.json", """{ "training": { "learningRate": "fast" } }""");
+        e = Assert.Throws<ArgumentException>(() => GenRec.Model.ExperimentConfig.Load(wrong));
+        Assert.Equal($"{wrong}: training.learningRate is \"fast\"; expected a number.", e.Message);
+    }
 }
