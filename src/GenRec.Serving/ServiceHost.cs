@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -70,6 +71,21 @@ public static class ServiceHost
                 var endpoint = ctx.GetEndpoint() is RouteEndpoint re ? re.RoutePattern.RawText ?? ctx.Request.Path.Value ?? "" : "unmatched";
                 metrics.Record(endpoint, ctx.Response.StatusCode, clock.Elapsed);
             }
+        });
+        // Errors ASP.NET Core answers by itself (415 for a body that is not JSON, 404, 405) get the JSON body every
+        // other error has, instead of none.
+        app.UseStatusCodePages(async context =>
+        {
+            var http = context.HttpContext;
+            var message = http.Response.StatusCode switch
+            {
+                415 => $"unsupported media type '{http.Request.ContentType}': send the body as JSON "
+                    + "(Content-Type: application/json).",
+                404 => $"no endpoint {http.Request.Method} {http.Request.Path}; the API is listed at /openapi/v1.json.",
+                405 => $"{http.Request.Method} is not allowed on {http.Request.Path}; see /openapi/v1.json.",
+                var code => $"{code} {ReasonPhrases.GetReasonPhrase(code)}.",
+            };
+            await http.Response.WriteAsJsonAsync(new ErrorBody(message));
         });
         app.UseRateLimiter();
         app.MapOpenApi();

@@ -144,6 +144,22 @@ public class ServiceTests(ServiceFixture service) : IClassFixture<ServiceFixture
         Assert.Contains(message, error);
     }
 
+    [Theory]
+    [InlineData("POST", "/v1/retrieve", "text/plain", 415, "unsupported media type 'text/plain")]
+    [InlineData("POST", "/v1/nope", "application/json", 404, "no endpoint POST /v1/nope")]
+    [InlineData("GET", "/v1/retrieve", null, 405, "GET is not allowed on /v1/retrieve")]
+    public async Task ErrorsTheFrameworkAnswersCarryTheJsonErrorBodyToo(string method, string path, string? type,
+        int status, string message)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+        if (type is not null) request.Content = new StringContent("{\"user\": \"3\"}", Encoding.UTF8, type);
+        using var response = await Client.SendAsync(request);
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Equal("application/json; charset=utf-8", response.Content.Headers.ContentType?.ToString());
+        var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error");
+        Assert.Contains(message, error.GetString());
+    }
+
     [Fact]
     public async Task LimitsOnCandidatesEventsAndBodySize()
     {
