@@ -21,21 +21,7 @@ internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistor
         var events = ParseEvents(request.Events, "events") ?? throw new ApiException(400, "events: required, a non-empty array of {item, action, timestamp}.");
         using var lease = slot.Acquire();
         var engine = lease.Engine;
-        var kinds = engine.Data.Features.TokenKinds;
-        var unknownFeatures = new List<string>();
-        foreach (var (ev, i) in events.Select((ev, i) => (ev, i)))
-        {
-            if (ev.Action is not null && !engine.Data.Features.Actions.Contains(ev.Action))
-                throw new ApiException(400, $"events[{i}].action: '{ev.Action}' is not an action of {engine.Data.Name}; expected one of {string.Join(", ", engine.Data.Features.Actions)}.");
-            if (ev.Action is not null && ev.Item is null) throw new ApiException(400, $"events[{i}].action: an action needs the item it is on.");
-            foreach (var (name, value) in ev.Features ?? new Dictionary<string, string>())
-            {
-                int k = kinds.ToList().FindIndex(t => t.Name == name && t.Role is "contextual" or "auxiliary");
-                if (k < 0)
-                    throw new ApiException(400, $"events[{i}].features.{name}: not a contextual or auxiliary feature of {engine.Data.Name}; expected one of {string.Join(", ", kinds.Where(t => t.Role is "contextual" or "auxiliary").Select(t => t.Name).DefaultIfEmpty("(none)"))}.");
-                if (engine.Data.FeatureValueId(k, value) is null) unknownFeatures.Add($"{name}={value}");
-            }
-        }
+        var unknownFeatures = CheckNames(engine, events, "events");
         await store.AppendAsync(user, events, cancel);
         var unknown = events.Where(e => e.Item is not null && engine.Data.ItemId(e.Item) is null).Select(e => e.Item!).Distinct().ToList();
         return Results.Ok(new { user, appended = events.Count, unknownItems = unknown, unknownFeatures = unknownFeatures.Distinct() });
@@ -142,6 +128,7 @@ internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistor
     {
         if (ids.Length == 0) return ([], false);
         var inline = request.User is null ? ParseEvents(request.History, "history")! : [];
+        CheckNames(engine, inline, "history");
         int sortTask = SortTask(engine, request.SortBy);
         var ranked = await engine.RankAsync(request.User, inline, store, ids, sortTask, cancel);
         var tasks = engine.Tasks;
@@ -165,7 +152,10 @@ internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistor
     private async Task<UserHistory> HistoryAsync(RecommenderEngine engine, UserRequest? request, CancellationToken cancel)
     {
         CheckUserOrHistory(request);
-        return request!.User is { } user ? await engine.HistoryAsync(user, store, cancel) : engine.Inline(ParseEvents(request.History, "history")!);
+        if (request!.User is { } user) return await engine.HistoryAsync(user, store, cancel);
+        var inline = ParseEvents(request.History, "history")!;
+        CheckNames(engine, inline, "history");
+        return engine.Inline(inline);
     }
 
     private static void CheckUserOrHistory(UserRequest? request)
@@ -178,9 +168,46 @@ internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistor
     private static string RequireUser(string? user)
     {
         if (string.IsNullOrWhiteSpace(user)) throw new ApiException(400, "user: required, a non-empty string.");
-        if (user.Length > 256) throw new ApiException(400, "user: longer than 256 characters.");
+        if (user.Length > MaxIdLength) throw new ApiException(400, $"user: longer than {MaxIdLength} characters.");
         return user;
     }
+
+    /// <summary>
+    /// The one check of action and feature names, for appended events and inline histories alike: an action or a
+    /// feature the model's data does not have is refused naming the field; feature values it has not seen are
+    /// returned (they embed as unknown).
+    /// </summary>
+    private static List<string> CheckNames(RecommenderEngine engine, List<StoredEvent> events, string field)
+    {
+        var kinds = engine.Data.Features.TokenKinds;
+        var unknownFeatures = new List<string>();
+        foreach (var (ev, i) in events.Select((ev, i) => (ev, i)))
+        {
+            if (ev.Action is not null && !engine.Data.Features.Actions.Contains(ev.Action))
+                throw new ApiException(400, $"{field}[{i}].action: '{ev.Action}' is not an action of {engine.Data.Name}; "
+                    + $"expected one of {string.Join(", ", engine.Data.Features.Actions)}.");
+            if (ev.Action is not null && ev.Item is null)
+                throw new ApiException(400, $"{field}[{i}].action: an action needs the item it is on.");
+            foreach (var (name, value) in ev.Features ?? new Dictionary<string, string>())
+            {
+                int k = kinds.ToList().FindIndex(t => t.Name == name && t.Role is "contextual" or "auxiliary");
+                if (k < 0)
+                {
+                    var known = kinds.Where(t => t.Role is "contextual" or "auxiliary").Select(t => t.Name);
+                    throw new ApiException(400, $"{field}[{i}].features.{name}: not a contextual or auxiliary feature "
+                        + $"of {engine.Data.Name}; expected one of {string.Join(", ", known.DefaultIfEmpty("(none)"))}.");
+                }
+                if (engine.Data.FeatureValueId(k, value) is null) unknownFeatures.Add($"{name}={value}");
+            }
+        }
+        return unknownFeatures;
+    }
+
+    /// <summary>The longest user id, item id, action, feature name or value a request may carry.</summary>
+    public const int MaxIdLength = 256;
+
+    /// <summary>The most feature values one event may carry.</summary>
+    public const int MaxFeaturesPerEvent = 64;
 
     private List<StoredEvent>? ParseEvents(List<EventDto>? events, string field)
     {
@@ -194,6 +221,17 @@ internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistor
             bool hasFeatures = e.Features is { Count: > 0 };
             if (e.Item is null && !hasFeatures) throw new ApiException(400, $"{field}[{i}].item: required unless the event carries features.");
             if (e.Item is { Length: 0 }) throw new ApiException(400, $"{field}[{i}].item: empty.");
+            if (e.Item is { Length: > MaxIdLength })
+                throw new ApiException(400, $"{field}[{i}].item: longer than {MaxIdLength} characters.");
+            if (e.Action is { Length: > MaxIdLength })
+                throw new ApiException(400, $"{field}[{i}].action: longer than {MaxIdLength} characters.");
+            if (e.Features is { Count: > MaxFeaturesPerEvent })
+                throw new ApiException(400, $"{field}[{i}].features: {e.Features.Count} values; at most "
+                    + $"{MaxFeaturesPerEvent} per event.");
+            if (e.Features?.FirstOrDefault(kv => kv.Key.Length > MaxIdLength || kv.Value?.Length > MaxIdLength) is
+                { Key: not null } tooLong)
+                throw new ApiException(400, $"{field}[{i}].features.{tooLong.Key[..Math.Min(tooLong.Key.Length, 64)]}: "
+                    + $"name or value longer than {MaxIdLength} characters.");
             if (e.Features is not null && e.Features.Any(kv => string.IsNullOrEmpty(kv.Value)))
                 throw new ApiException(400, $"{field}[{i}].features.{e.Features.First(kv => string.IsNullOrEmpty(kv.Value)).Key}: empty value.");
             if (e.Timestamp is not long t || t < 0) throw new ApiException(400, $"{field}[{i}].timestamp: required, Unix seconds ≥ 0.");

@@ -137,9 +137,19 @@ public class ServiceTests(ServiceFixture service) : IClassFixture<ServiceFixture
     [InlineData("/v1/events", "{\"user\": \"3\", \"events\": [{\"features\": {\"zip\": \"1\"}, \"timestamp\": 5}]}", 400, "events[0].features.zip: not a contextual or auxiliary feature")]
     [InlineData("/v1/events", "{\"user\": \"3\", \"events\": [{\"timestamp\": 5}]}", 400, "events[0].item: required unless the event carries features")]
     [InlineData("/v1/events", "null", 400, "expected a JSON body")]
+    [InlineData("/v1/retrieve", """{"history": [{"item": "1", "action": "love", "timestamp": 5}]}""", 400,
+        "history[0].action: 'love'")]
+    [InlineData("/v1/recommend", """{"history": [{"item": "1", "action": "love", "timestamp": 5}]}""", 400,
+        "history[0].action: 'love'")]
+    [InlineData("/v1/retrieve", """{"history": [{"features": {"zip": "1"}, "timestamp": 5}]}""", 400,
+        "history[0].features.zip: not a contextual or auxiliary feature")]
+    [InlineData("/v1/events", """{"user": "3", "events": [{"item": "ITEM300", "timestamp": 5}]}""", 400,
+        "events[0].item: longer than 256 characters")]
+    [InlineData("/v1/retrieve", """{"history": [{"item": "ITEM300", "timestamp": 5}]}""", 400,
+        "history[0].item: longer than 256 characters")]
     public async Task BadRequestsGetAClearClientError(string path, string body, int status, string message)
     {
-        var (code, error) = await PostRawAsync(path, body);
+        var (code, error) = await PostRawAsync(path, body.Replace("ITEM300", new string('x', 300)));
         Assert.Equal(status, (int)code);
         Assert.Contains(message, error);
     }
