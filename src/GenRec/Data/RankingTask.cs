@@ -12,8 +12,18 @@ namespace GenRec.Data;
 /// <param name="IsRegression">MSE on the value instead of BCE on a 0/1 label.</param>
 public sealed record RankingTask(string Name, bool IsRegression)
 {
-    /// <summary>The task's prediction from its logit: a probability for a binary task, the value for regression.</summary>
-    public double Predict(double logit) => IsRegression ? logit : 1 / (1 + Math.Exp(-logit));
+    /// <summary>Regression: the smallest value the task's labels take (the action scale), where known.</summary>
+    public double? Min { get; init; }
+
+    /// <summary>Regression: the largest value the task's labels take, where known.</summary>
+    public double? Max { get; init; }
+
+    /// <summary>
+    /// The task's prediction from its logit: a probability for a binary task; for regression the value, kept within
+    /// the scale the labels were on (a rating model predicting 6.3 on a 1–5 scale says nothing a 5 does not).
+    /// </summary>
+    public double Predict(double logit) => !IsRegression ? 1 / (1 + Math.Exp(-logit))
+        : Math.Clamp(logit, Min ?? double.NegativeInfinity, Max ?? double.PositiveInfinity);
 
     /// <summary>
     /// The task to order candidates by: <paramref name="name"/> when given (-1 when no task has that name), otherwise
@@ -32,7 +42,14 @@ public sealed record RankingTask(string Name, bool IsRegression)
         var a = features.Actions;
         if (a.Count == 0) return [];
         if (a.All(v => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out _)))
-            return [new RankingTask("positive", false), new RankingTask("value", true)];
+        {
+            var values = a.Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToList();
+            return
+            [
+                new RankingTask("positive", false),
+                new RankingTask("value", true) { Min = values.Min(), Max = values.Max() },
+            ];
+        }
         return a.Select(v => new RankingTask(v, false)).ToList();
     }
 

@@ -15,12 +15,29 @@ public class RankingSplitTests
         using var _ = dir;
         using var d = SequenceBuilderTests.Prepare(dir, schema);
         var tasks = RankingTask.FromActions(d.Features);
-        Assert.Equal([new RankingTask("positive", false), new RankingTask("value", true)], tasks);
+        Assert.Equal([new RankingTask("positive", false), new RankingTask("value", true) { Min = 1, Max = 5 }], tasks);
         var u1 = Enumerable.Range(0, d.UserCount).Single(u => d.UserKey(u) == "u1");
         var items = d.Tokens(u1).ToArray().Where(t => t.IsItem).ToArray();
         Assert.Equal([1f, 5f], RankingTask.Labels(tasks, d.Features, items[0]));   // rating 5
         Assert.Equal([0f, 1f], RankingTask.Labels(tasks, d.Features, items[1]));   // rating 1
         Assert.Equal([0f, 3f], RankingTask.Labels(tasks, d.Features, items[3]));   // rating 3: neutral
+    }
+
+    [Fact]
+    public void RegressionPredictionsStayOnTheScaleOfTheLabels()
+    {
+        // The ratings 1, 3, 4 and 5 of the log set the scale: a predicted 6.3 is a 5, a −0.4 a 1 (the old head showed
+        // 5.3 to 6.3 on the page); binary tasks are untouched.
+        var (dir, schema) = SequenceBuilderTests.SmallLog();
+        using var _ = dir;
+        using var d = SequenceBuilderTests.Prepare(dir, schema);
+        var tasks = RankingTask.FromActions(d.Features);
+        Assert.Equal(5.0, tasks[1].Predict(6.3));
+        Assert.Equal(1.0, tasks[1].Predict(-0.4));
+        Assert.Equal(3.7, tasks[1].Predict(3.7));
+        Assert.Equal(1 / (1 + Math.Exp(-6.3)), tasks[0].Predict(6.3));
+        // Ranking checkpoints from before the bound keep predicting the raw value.
+        Assert.Equal(6.3, new RankingTask("value", true).Predict(6.3));
     }
 
     [Fact]
