@@ -17,11 +17,16 @@ internal static class ServeCommand
         var maxQueued = new Option<int>("--max-queued") { Description = "Requests allowed to wait; beyond that 503 at once.", DefaultValueFactory = _ => 256 };
         var urls = new Option<string>("--urls") { Description = "Addresses to listen on (loopback unless you say otherwise).", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
         var index = new Option<string>("--index") { Description = "Item search: exact (SIMD over every item) or hnsw (approximate, for large catalogs).", DefaultValueFactory = _ => "exact" };
+        var storeTimeout = new Option<int>("--store-timeout")
+        {
+            Description = "Milliseconds a request waits for a SQLite store another process holds locked; then 503.",
+            DefaultValueFactory = _ => 1000,
+        };
         var device = Options.Device();
         var threads = Options.Threads();
         var cmd = new Command("serve", "Serve retrieval and ranking over HTTP: POST /v1/events, /v1/retrieve, /v1/rank, /v1/recommend; GET /healthz, /metrics, /openapi/v1.json.")
         {
-            data, retrieval, ranking, store, urls, index, maxConcurrent, maxQueued, device, threads,
+            data, retrieval, ranking, store, storeTimeout, urls, index, maxConcurrent, maxQueued, device, threads,
         };
         cmd.SetAction(r => Cli.Run(() =>
         {
@@ -40,7 +45,11 @@ internal static class ServeCommand
             };
             var clock = System.Diagnostics.Stopwatch.StartNew();
             using var engine = RecommenderEngine.Load(options.Data, options.Retrieval, options.Ranking, dev, options.Index);
-            var historyStore = HistoryStores.OpenAsync(options.Store).GetAwaiter().GetResult();
+            if (r.GetValue(storeTimeout) < 1)
+                throw new ArgumentException(
+                    $"--store-timeout {r.GetValue(storeTimeout)}: expected milliseconds, 1 or more.");
+            var historyStore = HistoryStores.OpenAsync(options.Store, default,
+                TimeSpan.FromMilliseconds(r.GetValue(storeTimeout))).GetAwaiter().GetResult();
             try
             {
                 var app = ServiceHost.Build(options, engine, historyStore);

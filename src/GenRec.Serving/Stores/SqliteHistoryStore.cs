@@ -10,22 +10,40 @@ public sealed class SqliteHistoryStore : IHistoryStore
 {
     private readonly string _connectionString;
     private readonly string _path;
+    private readonly int _busyMilliseconds;
 
-    private SqliteHistoryStore(string path)
+    /// <summary>How long a request waits for a store another process holds locked, by default: then 503.</summary>
+    public static readonly TimeSpan DefaultBusyTimeout = TimeSpan.FromSeconds(1);
+
+    private SqliteHistoryStore(string path, TimeSpan busyTimeout)
     {
         _path = path;
-        _connectionString = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = true }.ToString();
+        _busyMilliseconds = (int)Math.Clamp(busyTimeout.TotalMilliseconds, 1, int.MaxValue);
+        // Microsoft.Data.Sqlite retries a busy database until the command timeout (30 s by default) on top of
+        // SQLite's own busy_timeout: both are bounded here, so that a locked store answers 503 within the wait asked.
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = Math.Max(1, (int)Math.Ceiling(busyTimeout.TotalSeconds)),
+        }.ToString();
     }
 
     /// <inheritdoc />
     public string Describe => $"sqlite:{_path}";
 
-    /// <summary>Opens (creating if needed) the store at <paramref name="path"/>.</summary>
-    public static async Task<SqliteHistoryStore> OpenAsync(string path, CancellationToken cancel = default)
+    /// <summary>
+    /// Opens (creating if needed) the store at <paramref name="path"/>; a request finding it locked by another process
+    /// waits at most <paramref name="busyTimeout"/> (default <see cref="DefaultBusyTimeout"/>), then fails with
+    /// <see cref="StoreUnavailableException"/> (the service's 503).
+    /// </summary>
+    public static async Task<SqliteHistoryStore> OpenAsync(string path, CancellationToken cancel = default,
+        TimeSpan? busyTimeout = null)
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
-        var store = new SqliteHistoryStore(path);
+        var store = new SqliteHistoryStore(path, busyTimeout ?? DefaultBusyTimeout);
         await using var c = await store.ConnectAsync(cancel);
         await using var cmd = c.CreateCommand();
         cmd.CommandText = """
@@ -55,13 +73,31 @@ public sealed class SqliteHistoryStore : IHistoryStore
         var c = new SqliteConnection(_connectionString);
         await c.OpenAsync(cancel);
         await using var pragma = c.CreateCommand();
-        pragma.CommandText = "PRAGMA busy_timeout = 5000;";
+        pragma.CommandText = $"PRAGMA busy_timeout = {_busyMilliseconds};";
         await pragma.ExecuteNonQueryAsync(cancel);
         return c;
     }
 
+    /// <summary>Runs a store operation, turning "locked by another process" into <see cref="StoreUnavailableException"/>.</summary>
+    private async Task<T> GuardAsync<T>(Func<Task<T>> operation)
+    {
+        try { return await operation(); }
+        catch (SqliteException e) when (e.SqliteErrorCode is 5 or 6)   // SQLITE_BUSY, SQLITE_LOCKED
+        {
+            throw new StoreUnavailableException($"history store {Describe} is locked by another process and stayed "
+                + $"so for {_busyMilliseconds} ms; retry later.", e);
+        }
+    }
+
     /// <inheritdoc />
-    public async Task AppendAsync(string user, IReadOnlyList<StoredEvent> events, CancellationToken cancel = default)
+    public Task AppendAsync(string user, IReadOnlyList<StoredEvent> events, CancellationToken cancel = default) =>
+        GuardAsync(async () =>
+        {
+            await AppendLockedAsync(user, events, cancel);
+            return true;
+        });
+
+    private async Task AppendLockedAsync(string user, IReadOnlyList<StoredEvent> events, CancellationToken cancel)
     {
         await using var c = await ConnectAsync(cancel);
         await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(cancel);
@@ -86,7 +122,10 @@ public sealed class SqliteHistoryStore : IHistoryStore
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<StoredEvent>> ReadAsync(string user, int max, CancellationToken cancel = default)
+    public Task<IReadOnlyList<StoredEvent>> ReadAsync(string user, int max, CancellationToken cancel = default) =>
+        GuardAsync(() => ReadLockedAsync(user, max, cancel));
+
+    private async Task<IReadOnlyList<StoredEvent>> ReadLockedAsync(string user, int max, CancellationToken cancel)
     {
         await using var c = await ConnectAsync(cancel);
         await using var cmd = c.CreateCommand();

@@ -37,6 +37,33 @@ public class HistoryStoreTests
         Assert.Equal(4, (await again.ReadAsync("u1", 100)).Count);
     }
 
+    [Fact]
+    public async Task ASqliteStoreLockedByAnotherProcessIsUnavailableWithinItsBoundedWait()
+    {
+        using var dir = new TempDir();
+        var path = Path.Combine(dir.Path, "events.db");
+        await using var store = await SqliteHistoryStore.OpenAsync(path, busyTimeout: TimeSpan.FromMilliseconds(300));
+        // Another process's writer holding the database (the old wait was 5 s of busy_timeout, then up to 30 s of
+        // Microsoft.Data.Sqlite's own retries, then a 500).
+        var other = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = path, Pooling = false };
+        await using (var locker = new Microsoft.Data.Sqlite.SqliteConnection(other.ToString()))
+        {
+            await locker.OpenAsync();
+            await using (var begin = locker.CreateCommand())
+            {
+                begin.CommandText = "BEGIN EXCLUSIVE;";
+                await begin.ExecuteNonQueryAsync();
+            }
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var e = await Assert.ThrowsAsync<StoreUnavailableException>(() =>
+                store.AppendAsync("u1", [new StoredEvent("a", null, 5, null)]));
+            Assert.InRange(clock.Elapsed.TotalSeconds, 0.2, 2.5);
+            Assert.Contains("is locked by another process", e.Message);
+        }
+        await store.AppendAsync("u1", [new StoredEvent("a", null, 5, null)]);
+        Assert.Single(await store.ReadAsync("u1", 10));
+    }
+
     [RedisFact]
     public async Task RedisKeepsTheContract()
     {
