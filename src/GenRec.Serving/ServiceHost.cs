@@ -94,11 +94,20 @@ public static class ServiceHost
         app.MapGet("/", () => Results.Content(page, "text/html; charset=utf-8")).ExcludeFromDescription();
         app.MapGet("/healthz", api.HealthAsync);
         app.MapGet("/metrics", () => Results.Text(metrics.Render(state.Current.Version, store.Describe), "text/plain; version=0.0.4"));
-        app.MapPost("/v1/events", api.EventsAsync);
-        app.MapPost("/v1/history", api.HistoryAsync);
-        app.MapPost("/v1/retrieve", api.RetrieveAsync);
-        app.MapPost("/v1/rank", api.RankAsync);
-        app.MapPost("/v1/recommend", api.RecommendAsync);
+        // The OpenAPI document lists the errors too: every one carries ErrorBody.
+        foreach (var endpoint in new[]
+        {
+            app.MapPost("/v1/events", api.EventsAsync),
+            app.MapPost("/v1/history", api.HistoryAsync),
+            app.MapPost("/v1/retrieve", api.RetrieveAsync),
+            app.MapPost("/v1/rank", api.RankAsync),
+            app.MapPost("/v1/recommend", api.RecommendAsync),
+        })
+        {
+            endpoint.Produces(200, contentType: "application/json");
+            foreach (int status in new[] { 400, 409, 413, 415, 503 })
+                endpoint.Produces<ErrorBody>(status, "application/json");
+        }
         app.MapPost("/admin/reload", (Delegate)api.ReloadAsync);
         return app;
     }

@@ -29,6 +29,13 @@ public class ServiceTests(ServiceFixture service) : IClassFixture<ServiceFixture
         Assert.True(health.GetProperty("ranking").GetBoolean());
         var openapi = JsonDocument.Parse(await Client.GetStringAsync("/openapi/v1.json")).RootElement;
         Assert.True(openapi.GetProperty("paths").TryGetProperty("/v1/recommend", out _));
+        // The errors are documented beside the 200s, with the JSON error body.
+        foreach (var path in new[] { "/v1/events", "/v1/retrieve", "/v1/rank", "/v1/recommend" })
+        {
+            var responses = openapi.GetProperty("paths").GetProperty(path).GetProperty("post").GetProperty("responses");
+            foreach (var status in new[] { "200", "400", "415", "503" })
+                Assert.True(responses.TryGetProperty(status, out _), $"{path} lists no {status}");
+        }
         await service.PostOkAsync("/v1/retrieve", new { user = "5", k = 3 });
         var metrics = await Client.GetStringAsync("/metrics");
         Assert.Contains("genrec_requests_total{endpoint=\"/v1/retrieve\",status=\"200\"}", metrics);
