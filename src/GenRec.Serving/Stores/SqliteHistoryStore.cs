@@ -84,18 +84,27 @@ public sealed class SqliteHistoryStore : IHistoryStore
         try { return await operation(); }
         catch (SqliteException e) when (e.SqliteErrorCode is 5 or 6)   // SQLITE_BUSY, SQLITE_LOCKED
         {
-            throw new StoreUnavailableException($"history store {Describe} is locked by another process and stayed "
-                + $"so for {_busyMilliseconds} ms; retry later.", e);
+            throw Locked(e);
         }
     }
 
+    /// <inheritdoc cref="GuardAsync{T}"/>
+    private async Task GuardAsync(Func<Task> operation)
+    {
+        try { await operation(); }
+        catch (SqliteException e) when (e.SqliteErrorCode is 5 or 6)
+        {
+            throw Locked(e);
+        }
+    }
+
+    private StoreUnavailableException Locked(SqliteException e) =>
+        new($"history store {Describe} is locked by another process and stayed so for {_busyMilliseconds} ms; "
+            + "retry later.", e);
+
     /// <inheritdoc />
     public Task AppendAsync(string user, IReadOnlyList<StoredEvent> events, CancellationToken cancel = default) =>
-        GuardAsync(async () =>
-        {
-            await AppendLockedAsync(user, events, cancel);
-            return true;
-        });
+        GuardAsync(() => AppendLockedAsync(user, events, cancel));
 
     private async Task AppendLockedAsync(string user, IReadOnlyList<StoredEvent> events, CancellationToken cancel)
     {

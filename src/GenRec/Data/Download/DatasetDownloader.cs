@@ -106,9 +106,21 @@ public sealed class DatasetDownloader(HttpClient http, string cacheFolder)
     /// <summary>Checks the archive against the pinned SHA-256 and the publisher's MD5; returns its SHA-256.</summary>
     private static string Verify(PublicDataset dataset, string part)
     {
-        string sha, md5;
-        using (var stream = File.OpenRead(part)) sha = Convert.ToHexStringLower(SHA256.HashData(stream));
-        using (var stream = File.OpenRead(part)) md5 = Convert.ToHexStringLower(MD5.HashData(stream));
+        // Both digests in one pass over the archive (ML-20M is 190 MB).
+        using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var md5Hash = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        using (var stream = File.OpenRead(part))
+        {
+            var buffer = new byte[1 << 16];
+            int read;
+            while ((read = stream.Read(buffer)) > 0)
+            {
+                sha256.AppendData(buffer, 0, read);
+                md5Hash.AppendData(buffer, 0, read);
+            }
+        }
+        string sha = Convert.ToHexStringLower(sha256.GetHashAndReset());
+        string md5 = Convert.ToHexStringLower(md5Hash.GetHashAndReset());
         string? wrong = dataset.Sha256 is { } s && s != sha ? $"SHA-256 {sha}, expected {s}"
             : dataset.Md5 is { } m && m != md5 ? $"MD5 {md5}, expected the publisher's {m}"
             : null;
