@@ -72,6 +72,9 @@ public sealed class RecommenderEngine : IDisposable
     /// <summary>Checkpoint files and their times, for /metrics and /healthz.</summary>
     public string Version { get; }
 
+    /// <summary>When these models were loaded (for the age of the model in use, in /metrics).</summary>
+    public DateTimeOffset LoadedAt { get; } = DateTimeOffset.UtcNow;
+
     /// <summary>The item index over the retrieval model's item embeddings (exact or HNSW).</summary>
     public IItemIndex Index => Pipeline.Index!;
 

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using GenRec.Serving.Api;
@@ -11,24 +11,43 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using Prometheus;
 
 namespace GenRec.Serving;
 
 /// <summary>
 /// The HTTP service: ASP.NET Core minimal API over one <see cref="RecommenderEngine"/> and one
 /// <see cref="IHistoryStore"/>. Every refused request gets a 4xx with a JSON <c>{"error": …}</c> naming the field
-/// or limit; only a fault of the service itself is a 500.
+/// or limit, a store that cannot serve gets a 503 with <c>Retry-After</c>, and only a fault of the service itself is a
+/// 500, logged once with the request id that the response carries (<c>X-Request-Id</c>, and <c>requestId</c> in the
+/// body).
 /// </summary>
 public static class ServiceHost
 {
-    /// <summary>Builds the application (not started): endpoints, limits, OpenAPI document at <c>/openapi/v1.json</c>.</summary>
+    /// <summary>
+    /// Builds the application (not started): endpoints, limits, OpenAPI document at <c>/openapi/v1.json</c>, metrics
+    /// at <c>/metrics</c>; warnings and errors go to <paramref name="logs"/>, or to stderr without it.
+    /// </summary>
     public static WebApplication Build(ServingOptions options, RecommenderEngine engine, IHistoryStore store, ILoggerProvider? logs = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls(options.Urls);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxBodyBytes);
         builder.Logging.ClearProviders();
+        // Warnings and errors only (each server error once, with its request id), to the given provider or to stderr.
         if (logs is not null) builder.Logging.AddProvider(logs);
+        else
+        {
+            builder.Logging.AddSimpleConsole(c =>
+            {
+                c.SingleLine = true;
+                c.UseUtcTimestamp = true;
+                c.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            });
+            builder.Services.Configure<ConsoleLoggerOptions>(c => c.LogToStandardErrorThreshold = LogLevel.Trace);
+        }
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.Configure<JsonOptions>(j => j.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase);
         builder.Services.AddOpenApi();
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -44,32 +63,66 @@ public static class ServiceHost
                     QueueProcessingOrder = System.Threading.RateLimiting.QueueProcessingOrder.OldestFirst,
                 }));
             r.RejectionStatusCode = StatusCodes.Status503ServiceUnavailable;
-            r.OnRejected = (ctx, cancel) => new ValueTask(ctx.HttpContext.Response.WriteAsJsonAsync(
-                new ErrorBody($"too many concurrent requests: {options.MaxConcurrentRequests} running and {options.MaxQueuedRequests} waiting; retry later."), cancel));
+            r.OnRejected = (ctx, cancel) =>
+            {
+                ctx.HttpContext.Response.Headers.RetryAfter = "1";
+                return new ValueTask(ctx.HttpContext.Response.WriteAsJsonAsync(
+                    new ErrorBody($"too many concurrent requests: {options.MaxConcurrentRequests} running and "
+                        + $"{options.MaxQueuedRequests} waiting; retry later.")
+                    { RequestId = ctx.HttpContext.TraceIdentifier },
+                    cancel));
+            };
         });
-        var metrics = new ServiceMetrics();
         var state = new EngineSlot(engine);
+        var metrics = new ServiceMetrics(() => (state.Current.Version, state.Current.LoadedAt), store.Describe);
         var app = builder.Build();
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("GenRec.Serving");
 
+        // Outermost: prometheus-net counts each request with the status the server really sent, which the error
+        // handler inside it has settled (a fault is a 500 here, not the 200 the response held when it was thrown).
+        app.UseHttpMetrics(o => o.SetMetricFactory(metrics.Factory));
         app.Use(async (ctx, next) =>
         {
-            var clock = Stopwatch.StartNew();
+            string id = RequestId(ctx);
+            ctx.Response.OnStarting(() =>
+            {
+                ctx.Response.Headers[RequestIdHeader] = id;
+                return Task.CompletedTask;
+            });
             try
             {
                 if (ctx.Request.ContentLength > options.MaxBodyBytes)
                     throw new ApiException(413, $"request body too large: {ctx.Request.ContentLength} bytes; at most {options.MaxBodyBytes}.");
                 await next(ctx);
             }
-            catch (Exception e) when (Refusal(e) is var (status, message) && !ctx.Response.HasStarted)
+            catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
             {
+                // The client went away; nothing to answer and nothing wrong with the service.
+            }
+            catch (Exception e) when (!ctx.Response.HasStarted)
+            {
+                var (status, message) = Refusal(e)
+                    ?? (500, $"internal error; reported in the service log as request {id}.");
+                if (status == 500)
+                {
+                    metrics.ServerError();
+                    log.LogError(e, "request {RequestId} {Method} {Path} failed", id, ctx.Request.Method,
+                        ctx.Request.Path);
+                }
                 ctx.Response.Clear();
                 ctx.Response.StatusCode = status;
-                await ctx.Response.WriteAsJsonAsync(new ErrorBody(message));
+                if (e is StoreUnavailableException u)
+                    ctx.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(u.RetryAfter.TotalSeconds))
+                        .ToString(CultureInfo.InvariantCulture);
+                await ctx.Response.WriteAsJsonAsync(new ErrorBody(message) { RequestId = id });
             }
-            finally
+            catch (Exception e)
             {
-                var endpoint = ctx.GetEndpoint() is RouteEndpoint re ? re.RoutePattern.RawText ?? ctx.Request.Path.Value ?? "" : "unmatched";
-                metrics.Record(endpoint, ctx.Response.StatusCode, clock.Elapsed);
+                // Too late to answer with an error: the status line has gone. Logged once, then the connection ends.
+                metrics.ServerError();
+                log.LogError(e, "request {RequestId} {Method} {Path} failed after its response started", id,
+                    ctx.Request.Method, ctx.Request.Path);
+                ctx.Abort();
             }
         });
         // Errors ASP.NET Core answers by itself (415 for a body that is not JSON, 404, 405) get the JSON body every
@@ -85,7 +138,7 @@ public static class ServiceHost
                 405 => $"{http.Request.Method} is not allowed on {http.Request.Path}; see /openapi/v1.json.",
                 var code => $"{code} {ReasonPhrases.GetReasonPhrase(code)}.",
             };
-            await http.Response.WriteAsJsonAsync(new ErrorBody(message));
+            await http.Response.WriteAsJsonAsync(new ErrorBody(message) { RequestId = http.TraceIdentifier });
         });
         app.UseRateLimiter();
         app.MapOpenApi();
@@ -93,7 +146,7 @@ public static class ServiceHost
         var page = ReadPage();
         app.MapGet("/", () => Results.Content(page, "text/html; charset=utf-8")).ExcludeFromDescription();
         app.MapGet("/healthz", api.HealthAsync);
-        app.MapGet("/metrics", () => Results.Text(metrics.Render(state.Current.Version, store.Describe), "text/plain; version=0.0.4"));
+        app.MapMetrics("/metrics", metrics.Registry);
         // The OpenAPI document lists the errors too: every one carries ErrorBody.
         foreach (var endpoint in new[]
         {
@@ -130,6 +183,22 @@ public static class ServiceHost
         JsonException j => (400, $"malformed JSON: {j.Message}"),
         _ => null,
     };
+
+    /// <summary>The header that carries a request's id: in every response, and from the client optionally.</summary>
+    public const string RequestIdHeader = "X-Request-Id";
+
+    /// <summary>
+    /// The request's id: the client's <c>X-Request-Id</c> when it is a plain token of at most 64 characters (so that a
+    /// caller's trace id follows the request into the log), otherwise the server's own.
+    /// </summary>
+    private static string RequestId(HttpContext ctx)
+    {
+        string? given = ctx.Request.Headers[RequestIdHeader];
+        if (given is { Length: > 0 and <= 64 }
+            && given.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':'))
+            ctx.TraceIdentifier = given;
+        return ctx.TraceIdentifier;
+    }
 
     /// <summary>Whether a request came from this machine (admin endpoints).</summary>
     internal static bool IsLoopback(HttpContext ctx) => ctx.Connection.RemoteIpAddress is { } ip && IPAddress.IsLoopback(ip);

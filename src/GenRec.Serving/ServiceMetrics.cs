@@ -1,85 +1,57 @@
-using System.Collections.Concurrent;
-using System.Globalization;
-using System.Text;
+using Prometheus;
 
 namespace GenRec.Serving;
 
 /// <summary>
-/// Request counters and latency histograms per endpoint, written in the Prometheus text format at
-/// <c>GET /metrics</c>. Lock-free: counters are <see cref="Interlocked"/> increments.
+/// The service's Prometheus metrics at <c>GET /metrics</c>, kept by prometheus-net in a registry of this service's
+/// own (two services in one process count apart). Requests are counted by prometheus-net's HTTP middleware from the
+/// status the server really sent (<c>http_requests_received_total{code, method, endpoint}</c>,
+/// <c>http_request_duration_seconds</c>, <c>http_requests_in_progress</c>); process and .NET runtime figures come from
+/// its <see cref="DotNetStats"/> (<c>process_working_set_bytes</c>, <c>dotnet_total_memory_bytes</c>, …). GenRec adds
+/// the answers that fell back to popularity and which models and store are in use.
 /// </summary>
 public sealed class ServiceMetrics
 {
-    private static readonly double[] Buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-    private readonly ConcurrentDictionary<(string Endpoint, int Status), long[]> _requests = new();
-    private readonly ConcurrentDictionary<string, Histogram> _latency = new();
-    private long _coldStarts;
+    private readonly Counter _coldStarts;
+    private readonly Gauge _modelInfo;
+    private readonly Gauge _modelLoaded;
+    private readonly Counter _serverErrors;
+    private readonly string _store;
+    private string? _shownVersion;
 
-    private sealed class Histogram
+    /// <summary>Creates the registry; <paramref name="model"/> is asked for the models in use at each scrape.</summary>
+    public ServiceMetrics(Func<(string Version, DateTimeOffset LoadedAt)> model, string store)
     {
-        public readonly long[] Counts = new long[Buckets.Length + 1];
-        public long SumMicroseconds;
+        _store = store;
+        Registry = Metrics.NewCustomRegistry();
+        DotNetStats.Register(Registry);
+        Factory = Metrics.WithCustomRegistry(Registry);
+        _coldStarts = Factory.CreateCounter("genrec_cold_starts_total",
+            "Answers that fell back to popularity (no usable history).");
+        _serverErrors = Factory.CreateCounter("genrec_server_errors_total",
+            "Requests that failed inside the service (answered 500 and logged with their request id).");
+        _modelInfo = Factory.CreateGauge("genrec_model_info", "The loaded models and the store.", ["version", "store"]);
+        _modelLoaded = Factory.CreateGauge("genrec_model_loaded_timestamp_seconds",
+            "When the models in use were loaded (Unix seconds).");
+        Registry.AddBeforeCollectCallback(() =>
+        {
+            var (version, loadedAt) = model();
+            if (_shownVersion is { } old && old != version) _modelInfo.WithLabels(old, _store).Remove();
+            _modelInfo.WithLabels(version, _store).Set(1);
+            _shownVersion = version;
+            _modelLoaded.Set(loadedAt.ToUnixTimeMilliseconds() / 1000.0);
+        });
     }
 
-    /// <summary>Counts one finished request.</summary>
-    public void Record(string endpoint, int status, TimeSpan elapsed)
-    {
-        Interlocked.Increment(ref _requests.GetOrAdd((endpoint, status), _ => new long[1])[0]);
-        var h = _latency.GetOrAdd(endpoint, _ => new Histogram());
-        double s = elapsed.TotalSeconds;
-        int b = 0;
-        while (b < Buckets.Length && s > Buckets[b]) b++;
-        Interlocked.Increment(ref h.Counts[b]);
-        Interlocked.Add(ref h.SumMicroseconds, (long)(elapsed.TotalMilliseconds * 1000));
-    }
+    /// <summary>This service's registry, exported at <c>/metrics</c>.</summary>
+    public CollectorRegistry Registry { get; }
+
+    /// <summary>Creates metrics in <see cref="Registry"/> (the HTTP middleware's too).</summary>
+    public IMetricFactory Factory { get; }
 
     /// <summary>Counts an answer that fell back to popularity.</summary>
-    public void ColdStart() => Interlocked.Increment(ref _coldStarts);
+    public void ColdStart() => _coldStarts.Inc();
 
-    /// <summary>The Prometheus exposition text.</summary>
-    public string Render(string modelVersion, string store)
-    {
-        var sb = new StringBuilder();
-        var inv = CultureInfo.InvariantCulture;
-        sb.AppendLine("# HELP genrec_requests_total Requests by endpoint and HTTP status.");
-        sb.AppendLine("# TYPE genrec_requests_total counter");
-        foreach (var ((endpoint, status), n) in _requests.OrderBy(kv => kv.Key.Endpoint).ThenBy(kv => kv.Key.Status))
-            sb.Append(inv, $"genrec_requests_total{{endpoint=\"{endpoint}\",status=\"{status}\"}} {Interlocked.Read(ref n[0])}\n");
-        sb.AppendLine("# HELP genrec_request_errors_total Requests answered with a 4xx or 5xx status.");
-        sb.AppendLine("# TYPE genrec_request_errors_total counter");
-        foreach (var group in _requests.Where(kv => kv.Key.Status >= 400).GroupBy(kv => kv.Key.Endpoint).OrderBy(g => g.Key))
-            sb.Append(inv, $"genrec_request_errors_total{{endpoint=\"{group.Key}\"}} {group.Sum(kv => Interlocked.Read(ref kv.Value[0]))}\n");
-        sb.AppendLine("# HELP genrec_request_seconds Request latency.");
-        sb.AppendLine("# TYPE genrec_request_seconds histogram");
-        foreach (var (endpoint, h) in _latency.OrderBy(kv => kv.Key))
-        {
-            long cumulative = 0;
-            for (int b = 0; b < Buckets.Length; b++)
-            {
-                cumulative += Interlocked.Read(ref h.Counts[b]);
-                sb.Append(inv, $"genrec_request_seconds_bucket{{endpoint=\"{endpoint}\",le=\"{Buckets[b]}\"}} {cumulative}\n");
-            }
-            cumulative += Interlocked.Read(ref h.Counts[^1]);
-            sb.Append(inv, $"genrec_request_seconds_bucket{{endpoint=\"{endpoint}\",le=\"+Inf\"}} {cumulative}\n");
-            sb.Append(inv, $"genrec_request_seconds_sum{{endpoint=\"{endpoint}\"}} {Interlocked.Read(ref h.SumMicroseconds) / 1e6}\n");
-            sb.Append(inv, $"genrec_request_seconds_count{{endpoint=\"{endpoint}\"}} {cumulative}\n");
-        }
-        Single(sb, "genrec_cold_starts_total", "counter", "Answers that fell back to popularity (no usable history).", "", Interlocked.Read(ref _coldStarts));
-        using (var self = System.Diagnostics.Process.GetCurrentProcess())
-        {
-            Single(sb, "process_resident_memory_bytes", "gauge", "Resident memory of the server process.", "", self.WorkingSet64);
-            Single(sb, "process_cpu_seconds_total", "counter", "CPU time of the server process.", "", self.TotalProcessorTime.TotalSeconds);
-        }
-        Single(sb, "dotnet_gc_heap_bytes", "gauge", "Managed heap size after the last collection.", "", GC.GetTotalMemory(false));
-        Single(sb, "genrec_model_info", "gauge", "The loaded models and the store.", $"{{version=\"{Escape(modelVersion)}\",store=\"{Escape(store)}\"}}", 1);
-        return sb.ToString();
-    }
-
-    /// <summary>One metric with a single sample: HELP, TYPE and the value line.</summary>
-    private static void Single(StringBuilder sb, string name, string type, string help, string labels, double value)
-    {
-        sb.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} {type}\n{name}{labels} {value}\n");
-    }
-
-    private static string Escape(string v) => v.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");
+    /// <summary>Counts a request that failed inside the service.</summary>
+    public void ServerError() => _serverErrors.Inc();
 }

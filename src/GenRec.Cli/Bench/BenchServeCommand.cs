@@ -146,8 +146,8 @@ internal static partial class BenchServeCommand
             try
             {
                 var text = await http.GetStringAsync("/metrics", stop);
-                var m = Regex.Match(text, @"^process_resident_memory_bytes (\S+)$", RegexOptions.Multiline);
-                var h = Regex.Match(text, @"^dotnet_gc_heap_bytes (\S+)$", RegexOptions.Multiline);
+                var m = Regex.Match(text, @"^process_working_set_bytes (\S+)$", RegexOptions.Multiline);
+                var h = Regex.Match(text, @"^dotnet_total_memory_bytes (\S+)$", RegexOptions.Multiline);
                 if (m.Success && h.Success)
                     lock (memory) memory.Add((clock.Elapsed.TotalSeconds, Mib(m.Groups[1].Value), Mib(h.Groups[1].Value)));
                 await Task.Delay(TimeSpan.FromSeconds(10), stop);

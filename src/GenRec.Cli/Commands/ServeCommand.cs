@@ -19,7 +19,8 @@ internal static class ServeCommand
         var index = new Option<string>("--index") { Description = "Item search: exact (SIMD over every item) or hnsw (approximate, for large catalogs).", DefaultValueFactory = _ => "exact" };
         var storeTimeout = new Option<int>("--store-timeout")
         {
-            Description = "Milliseconds a request waits for a SQLite store another process holds locked; then 503.",
+            Description = "Milliseconds a request waits for the store (SQLite locked by another process, Redis not "
+                + "answering); then 503 with Retry-After.",
             DefaultValueFactory = _ => 1000,
         };
         var device = Options.Device();

@@ -22,9 +22,17 @@ internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistor
         using var lease = slot.Acquire();
         var engine = lease.Engine;
         var unknownFeatures = CheckNames(engine, events, "events");
-        await store.AppendAsync(user, events, cancel);
+        int stored = await store.AppendAsync(user, events, cancel);
         var unknown = events.Where(e => e.Item is not null && engine.Data.ItemId(e.Item) is null).Select(e => e.Item!).Distinct().ToList();
-        return Results.Ok(new { user, appended = events.Count, unknownItems = unknown, unknownFeatures = unknownFeatures.Distinct() });
+        // "duplicates": events whose id the history already held (a retried request), not stored again.
+        return Results.Ok(new
+        {
+            user,
+            appended = stored,
+            duplicates = events.Count - stored,
+            unknownItems = unknown,
+            unknownFeatures = unknownFeatures.Distinct(),
+        });
     }
 
     public async Task<IResult> HistoryAsync(UserRequest? request, CancellationToken cancel)
@@ -235,7 +243,9 @@ internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistor
             if (e.Features is not null && e.Features.Any(kv => string.IsNullOrEmpty(kv.Value)))
                 throw new ApiException(400, $"{field}[{i}].features.{e.Features.First(kv => string.IsNullOrEmpty(kv.Value)).Key}: empty value.");
             if (e.Timestamp is not long t || t < 0) throw new ApiException(400, $"{field}[{i}].timestamp: required, Unix seconds ≥ 0.");
-            list.Add(new StoredEvent(e.Item, e.Action, t, hasFeatures ? e.Features : null));
+            if (e.Id is { Length: 0 } || e.Id is { Length: > MaxIdLength })
+                throw new ApiException(400, $"{field}[{i}].id: expected 1 to {MaxIdLength} characters.");
+            list.Add(new StoredEvent(e.Item, e.Action, t, hasFeatures ? e.Features : null, e.Id));
         }
         return list;
     }

@@ -14,4 +14,10 @@ public sealed record EventDto
 
     /// <summary>Unix seconds.</summary>
     public long? Timestamp { get; init; }
+
+    /// <summary>
+    /// The client's id for this event (at most 256 characters), optional: an event whose id the user's history
+    /// already holds is not stored again, so a request retried after a timeout or a 503 is stored once.
+    /// </summary>
+    public string? Id { get; init; }
 }

@@ -9,8 +9,11 @@ public interface IHistoryStore : IAsyncDisposable
     /// <summary>A short description for logs and /healthz (never a password).</summary>
     string Describe { get; }
 
-    /// <summary>Appends events to a user's history, all or none.</summary>
-    Task AppendAsync(string user, IReadOnlyList<StoredEvent> events, CancellationToken cancel = default);
+    /// <summary>
+    /// Appends events to a user's history, all or none, and returns how many were stored: events whose
+    /// <see cref="StoredEvent.Id"/> the user's history already holds (a retry) are left out.
+    /// </summary>
+    Task<int> AppendAsync(string user, IReadOnlyList<StoredEvent> events, CancellationToken cancel = default);
 
     /// <summary>The user's latest <paramref name="max"/> events, oldest first (time, then arrival order).</summary>
     Task<IReadOnlyList<StoredEvent>> ReadAsync(string user, int max, CancellationToken cancel = default);

@@ -7,33 +7,61 @@ namespace GenRec.Serving.Stores;
 /// The networked store, for several server processes sharing user histories: one sorted set per user, scored by
 /// timestamp, whose members carry a per-user arrival number (zero-padded, so equal timestamps keep their order)
 /// and the event. An append is one ZADD, so it lands whole or not at all. While Redis is unreachable every call
-/// fails within about a second with <see cref="StoreUnavailableException"/> (the service answers 503) and the
-/// connection is re-established in the background; an event is acknowledged only after Redis accepted it (run Redis
-/// with <c>appendonly yes</c> and <c>appendfsync always</c> so that acknowledged events survive a Redis crash).
+/// fails within the store timeout (1 s by default) with <see cref="StoreUnavailableException"/> (the service answers
+/// 503), and so does every error Redis replies (<c>LOADING</c> while it reads its data after a restart, <c>OOM</c>,
+/// <c>READONLY</c>); the connection is re-established in the background. An event is acknowledged only after Redis
+/// accepted it (run Redis with <c>appendonly yes</c> and <c>appendfsync always</c> so that acknowledged events survive
+/// a Redis crash). Events with a client id are kept in a per-user set of ids, checked and added in the same script as
+/// the append, so a retried append is stored once.
 /// </summary>
 public sealed class RedisHistoryStore : IHistoryStore
 {
     private readonly ConnectionMultiplexer _redis;
     private readonly string _endpoint;
+    private readonly TimeSpan _timeout;
 
-    private RedisHistoryStore(ConnectionMultiplexer redis, string endpoint)
+    // One atomic step: assign arrival numbers, skip events whose client id the user's id set already holds, add the
+    // rest. KEYS: events, arrival counter, ids. ARGV: count, then (id or "", timestamp, member without its number).
+    private const string AppendScript = """
+        local n = tonumber(ARGV[1])
+        local seq = tonumber(redis.call('GET', KEYS[2]) or '0')
+        local stored = 0
+        for i = 0, n - 1 do
+          local id = ARGV[2 + 3 * i]
+          if id == '' or redis.call('SADD', KEYS[3], id) == 1 then
+            seq = seq + 1
+            redis.call('ZADD', KEYS[1], ARGV[3 + 3 * i], string.format('%020d', seq) .. '\t' .. ARGV[4 + 3 * i])
+            stored = stored + 1
+          end
+        end
+        redis.call('SET', KEYS[2], string.format('%d', seq))
+        return stored
+        """;
+
+    private RedisHistoryStore(ConnectionMultiplexer redis, string endpoint, TimeSpan timeout)
     {
         _redis = redis;
         _endpoint = endpoint;
+        _timeout = timeout;
     }
 
     /// <inheritdoc />
     public string Describe => $"redis:{_endpoint}";
 
-    /// <summary>Connects to Redis at <paramref name="configuration"/> (host:port and StackExchange.Redis options).</summary>
-    public static async Task<RedisHistoryStore> ConnectAsync(string configuration)
+    /// <summary>
+    /// Connects to Redis at <paramref name="configuration"/> (host:port and StackExchange.Redis options); a call that
+    /// Redis does not answer within <paramref name="timeout"/> (default 1 s) fails with
+    /// <see cref="StoreUnavailableException"/>.
+    /// </summary>
+    public static async Task<RedisHistoryStore> ConnectAsync(string configuration, TimeSpan? timeout = null)
     {
+        var bound = timeout ?? TimeSpan.FromSeconds(1);
         var options = ConfigurationOptions.Parse(configuration);
         options.AbortOnConnectFail = true;
         options.ConnectTimeout = 5000;
         // Fail fast while Redis is away (the client retries, not this process), and reconnect on our own.
-        options.SyncTimeout = 1000;
-        options.AsyncTimeout = 1000;
+        options.SyncTimeout = (int)Math.Ceiling(bound.TotalMilliseconds);
+        options.AsyncTimeout = (int)Math.Ceiling(bound.TotalMilliseconds);
         options.ConnectRetry = 1;
         options.ReconnectRetryPolicy = new LinearRetry(250);
         options.BacklogPolicy = BacklogPolicy.FailFast;
@@ -42,7 +70,7 @@ public sealed class RedisHistoryStore : IHistoryStore
             var redis = await ConnectionMultiplexer.ConnectAsync(options);
             // Only the first connection must succeed; after it, outages are survived by reconnecting.
             redis.GetDatabase();
-            return new RedisHistoryStore(redis, string.Join(",", options.EndPoints.Select(e => e.ToString())));
+            return new RedisHistoryStore(redis, string.Join(",", options.EndPoints.Select(e => e.ToString())), bound);
         }
         catch (RedisConnectionException e)
         {
@@ -54,41 +82,68 @@ public sealed class RedisHistoryStore : IHistoryStore
 
     private static RedisKey Counter(string user) => "genrec:seq:" + user;
 
+    private static RedisKey Ids(string user) => "genrec:ids:" + user;
+
     /// <inheritdoc />
-    public Task AppendAsync(string user, IReadOnlyList<StoredEvent> events, CancellationToken cancel = default) =>
-        Guard(() => AppendCoreAsync(user, events));
+    public Task<int> AppendAsync(string user, IReadOnlyList<StoredEvent> events, CancellationToken cancel = default) =>
+        GuardAsync(() => AppendCoreAsync(user, events));
 
     /// <inheritdoc />
     public Task<IReadOnlyList<StoredEvent>> ReadAsync(string user, int max, CancellationToken cancel = default) =>
-        Guard(() => ReadCoreAsync(user, max));
+        GuardAsync(() => ReadCoreAsync(user, max));
 
-    private async Task Guard(Func<Task> call) => await Guard(async () => { await call(); return true; });
-
-    private async Task<T> Guard<T>(Func<Task<T>> call)
+    /// <summary>
+    /// Runs a call with the store's bound on it: a Redis that hangs, is away, or answers an error becomes
+    /// <see cref="StoreUnavailableException"/>. StackExchange.Redis checks its own timeouts only on a heartbeat (up to
+    /// a second late), so the bound is enforced here.
+    /// </summary>
+    private async Task<T> GuardAsync<T>(Func<Task<T>> call)
     {
-        try { return await call(); }
-        catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException or TimeoutException or ObjectDisposedException)
+        try { return await call().WaitAsync(_timeout); }
+        catch (TimeoutException e)
         {
-            throw new StoreUnavailableException($"history store {Describe} is unavailable ({e.GetType().Name}: {e.Message.Split('\n')[0]}); retry later.", e);
+            throw new StoreUnavailableException(
+                $"history store {Describe} did not answer within {_timeout.TotalMilliseconds:F0} ms; retry later.", e);
+        }
+        catch (Exception e) when (IsLoading(e))
+        {
+            throw new StoreUnavailableException(
+                $"history store {Describe} is loading its data set into memory after a restart; retry later.", e);
+        }
+        catch (Exception e) when (e is RedisException or ObjectDisposedException)
+        {
+            // The client's messages run to a kilobyte of connection diagnostics: the first clause says what happened.
+            string what = e.Message.Split('\n', ';')[0];
+            if (what.IndexOf(" (", StringComparison.Ordinal) is > 0 and var cut) what = what[..cut];
+            throw new StoreUnavailableException(
+                $"history store {Describe} is unavailable ({e.GetType().Name}: {what}); retry later.", e);
         }
     }
 
-    private async Task AppendCoreAsync(string user, IReadOnlyList<StoredEvent> events)
+    /// <summary>Redis answered <c>LOADING</c>: as a reply to a command, or while (re)connecting.</summary>
+    private static bool IsLoading(Exception e) =>
+        e is RedisServerException s && s.Message.StartsWith("LOADING", StringComparison.Ordinal)
+        || e is RedisConnectionException { FailureType: ConnectionFailureType.Loading }
+        || e.InnerException is RedisConnectionException { FailureType: ConnectionFailureType.Loading };
+
+    private async Task<int> AppendCoreAsync(string user, IReadOnlyList<StoredEvent> events)
     {
-        if (events.Count == 0) return;
-        var db = _redis.GetDatabase();
-        long last = await db.StringIncrementAsync(Counter(user), events.Count);
-        long first = last - events.Count + 1;
-        var entries = new SortedSetEntry[events.Count];
+        if (events.Count == 0) return 0;
+        var args = new RedisValue[1 + 3 * events.Count];
+        args[0] = events.Count;
         for (int i = 0; i < events.Count; i++)
         {
             var e = events[i];
             // Members are "seq<TAB>[=item]<TAB>[=action]<TAB>[features JSON]"; tabs and backslashes are escaped.
             string features = e.Features is { Count: > 0 } fs ? Escape(FeatureJson.Write(fs)) : "";
-            string member = string.Create(CultureInfo.InvariantCulture, $"{first + i:D20}\t{(e.Item is null ? "" : "=" + Escape(e.Item))}\t{(e.Action is null ? "" : "=" + Escape(e.Action))}\t{features}");
-            entries[i] = new SortedSetEntry(member, e.Timestamp);
+            args[1 + 3 * i] = e.Id ?? "";
+            args[2 + 3 * i] = e.Timestamp;
+            args[3 + 3 * i] = string.Create(CultureInfo.InvariantCulture,
+                $"{(e.Item is null ? "" : "=" + Escape(e.Item))}\t{(e.Action is null ? "" : "=" + Escape(e.Action))}\t{features}");
         }
-        await db.SortedSetAddAsync(Key(user), entries);
+        var stored = await _redis.GetDatabase().ScriptEvaluateAsync(AppendScript,
+            [Key(user), Counter(user), Ids(user)], args);
+        return (int)stored;
     }
 
     private async Task<IReadOnlyList<StoredEvent>> ReadCoreAsync(string user, int max)
@@ -125,10 +180,11 @@ public sealed class RedisHistoryStore : IHistoryStore
     {
         try
         {
-            await _redis.GetDatabase().PingAsync();
+            // A read, not PING: a Redis still loading its data answers PING but refuses every command we need.
+            await GuardAsync(async () => await _redis.GetDatabase().KeyExistsAsync("genrec:ping"));
             return true;
         }
-        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+        catch (StoreUnavailableException)
         {
             return false;
         }

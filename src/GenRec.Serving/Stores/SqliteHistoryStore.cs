@@ -4,7 +4,9 @@ namespace GenRec.Serving.Stores;
 
 /// <summary>
 /// The embedded default store: one SQLite file in WAL mode (readers never wait for the writer), a table of
-/// events keyed by user with an arrival sequence so that equal timestamps keep their order.
+/// events keyed by user with an arrival sequence so that equal timestamps keep their order, and a unique index on
+/// (user, client event id) so that a retried append is stored once. Any SQLite error (locked past the wait, disk
+/// full, read-only, damaged file) is a <see cref="StoreUnavailableException"/>: the service answers 503.
 /// </summary>
 public sealed class SqliteHistoryStore : IHistoryStore
 {
@@ -65,6 +67,16 @@ public sealed class SqliteHistoryStore : IHistoryStore
             cmd.CommandText = "ALTER TABLE events ADD COLUMN features TEXT NULL";
             await cmd.ExecuteNonQueryAsync(cancel);
         }
+        // And before client event ids existed.
+        cmd.CommandText = "SELECT COUNT(*) FROM pragma_table_info('events') WHERE name = 'event_id'";
+        if (Convert.ToInt64(await cmd.ExecuteScalarAsync(cancel), System.Globalization.CultureInfo.InvariantCulture) == 0)
+        {
+            cmd.CommandText = "ALTER TABLE events ADD COLUMN event_id TEXT NULL";
+            await cmd.ExecuteNonQueryAsync(cancel);
+        }
+        cmd.CommandText = "CREATE UNIQUE INDEX IF NOT EXISTS events_user_event_id ON events (user, event_id) "
+            + "WHERE event_id IS NOT NULL";
+        await cmd.ExecuteNonQueryAsync(cancel);
         return store;
     }
 
@@ -78,46 +90,42 @@ public sealed class SqliteHistoryStore : IHistoryStore
         return c;
     }
 
-    /// <summary>Runs a store operation, turning "locked by another process" into <see cref="StoreUnavailableException"/>.</summary>
+    /// <summary>Runs a store operation, turning every SQLite error into <see cref="StoreUnavailableException"/>.</summary>
     private async Task<T> GuardAsync<T>(Func<Task<T>> operation)
     {
         try { return await operation(); }
         catch (SqliteException e) when (e.SqliteErrorCode is 5 or 6)   // SQLITE_BUSY, SQLITE_LOCKED
         {
-            throw Locked(e);
+            throw new StoreUnavailableException($"history store {Describe} is locked by another process and stayed "
+                + $"so for {_busyMilliseconds} ms; retry later.", e);
         }
-    }
-
-    /// <inheritdoc cref="GuardAsync{T}"/>
-    private async Task GuardAsync(Func<Task> operation)
-    {
-        try { await operation(); }
-        catch (SqliteException e) when (e.SqliteErrorCode is 5 or 6)
+        catch (SqliteException e)
         {
-            throw Locked(e);
+            throw new StoreUnavailableException(
+                $"history store {Describe} failed (SQLite error {e.SqliteErrorCode}: {e.Message}); retry later.", e);
         }
     }
-
-    private StoreUnavailableException Locked(SqliteException e) =>
-        new($"history store {Describe} is locked by another process and stayed so for {_busyMilliseconds} ms; "
-            + "retry later.", e);
 
     /// <inheritdoc />
-    public Task AppendAsync(string user, IReadOnlyList<StoredEvent> events, CancellationToken cancel = default) =>
+    public Task<int> AppendAsync(string user, IReadOnlyList<StoredEvent> events, CancellationToken cancel = default) =>
         GuardAsync(() => AppendLockedAsync(user, events, cancel));
 
-    private async Task AppendLockedAsync(string user, IReadOnlyList<StoredEvent> events, CancellationToken cancel)
+    private async Task<int> AppendLockedAsync(string user, IReadOnlyList<StoredEvent> events, CancellationToken cancel)
     {
         await using var c = await ConnectAsync(cancel);
         await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(cancel);
         await using var cmd = c.CreateCommand();
         cmd.Transaction = tx;
-        cmd.CommandText = "INSERT INTO events (user, item, action, ts, features) VALUES ($u, $i, $a, $t, $f)";
+        // OR IGNORE: an event whose client id the user already has (a retry) is skipped; nothing else can conflict.
+        cmd.CommandText = "INSERT OR IGNORE INTO events (user, item, action, ts, features, event_id) "
+            + "VALUES ($u, $i, $a, $t, $f, $e)";
         var u = cmd.Parameters.Add("$u", SqliteType.Text);
         var i = cmd.Parameters.Add("$i", SqliteType.Text);
         var a = cmd.Parameters.Add("$a", SqliteType.Text);
         var t = cmd.Parameters.Add("$t", SqliteType.Integer);
         var f = cmd.Parameters.Add("$f", SqliteType.Text);
+        var id = cmd.Parameters.Add("$e", SqliteType.Text);
+        int stored = 0;
         foreach (var e in events)
         {
             u.Value = user;
@@ -125,9 +133,11 @@ public sealed class SqliteHistoryStore : IHistoryStore
             a.Value = (object?)e.Action ?? DBNull.Value;
             t.Value = e.Timestamp;
             f.Value = e.Features is { Count: > 0 } fs ? FeatureJson.Write(fs) : DBNull.Value;
-            await cmd.ExecuteNonQueryAsync(cancel);
+            id.Value = (object?)e.Id ?? DBNull.Value;
+            stored += await cmd.ExecuteNonQueryAsync(cancel);
         }
         await tx.CommitAsync(cancel);
+        return stored;
     }
 
     /// <inheritdoc />
@@ -155,10 +165,18 @@ public sealed class SqliteHistoryStore : IHistoryStore
     /// <inheritdoc />
     public async Task<bool> PingAsync(CancellationToken cancel = default)
     {
-        await using var c = await ConnectAsync(cancel);
-        await using var cmd = c.CreateCommand();
-        cmd.CommandText = "SELECT 1";
-        return Convert.ToInt64(await cmd.ExecuteScalarAsync(cancel), System.Globalization.CultureInfo.InvariantCulture) == 1;
+        try
+        {
+            await using var c = await ConnectAsync(cancel);
+            await using var cmd = c.CreateCommand();
+            cmd.CommandText = "SELECT COUNT(*) FROM (SELECT 1 FROM events LIMIT 1)";
+            await cmd.ExecuteScalarAsync(cancel);
+            return true;
+        }
+        catch (SqliteException)
+        {
+            return false;
+        }
     }
 
     /// <inheritdoc />

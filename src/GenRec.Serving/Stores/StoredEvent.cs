@@ -10,4 +10,9 @@ namespace GenRec.Serving.Stores;
 /// <param name="Action">The action value as in the source data (a rating, "buy"), or null.</param>
 /// <param name="Timestamp">Unix seconds.</param>
 /// <param name="Features">Feature values by feature name (the schema's contextual and auxiliary columns), or null.</param>
-public sealed record StoredEvent(string? Item, string? Action, long Timestamp, IReadOnlyDictionary<string, string>? Features = null);
+/// <param name="Id">
+/// The client's id for the event, or null: an append whose id the user's history already holds is not stored again,
+/// so a retried request is stored once.
+/// </param>
+public sealed record StoredEvent(string? Item, string? Action, long Timestamp,
+    IReadOnlyDictionary<string, string>? Features = null, string? Id = null);

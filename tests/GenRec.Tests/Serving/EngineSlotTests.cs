@@ -25,7 +25,7 @@ public class EngineSlotTests(ServiceFixture service) : IClassFixture<ServiceFixt
     private sealed class NoStore : GenRec.Serving.Stores.IHistoryStore
     {
         public string Describe => "none";
-        public Task AppendAsync(string user, IReadOnlyList<GenRec.Serving.Stores.StoredEvent> events, CancellationToken cancel = default) => Task.CompletedTask;
+        public Task<int> AppendAsync(string user, IReadOnlyList<GenRec.Serving.Stores.StoredEvent> events, CancellationToken cancel = default) => Task.FromResult(events.Count);
         public Task<IReadOnlyList<GenRec.Serving.Stores.StoredEvent>> ReadAsync(string user, int max, CancellationToken cancel = default) => Task.FromResult<IReadOnlyList<GenRec.Serving.Stores.StoredEvent>>([]);
         public Task<bool> PingAsync(CancellationToken cancel = default) => Task.FromResult(true);
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;

@@ -12,15 +12,20 @@ public sealed class RedisServer : IDisposable
 {
     private Process _process;
     private readonly string? _dataDir;
+    private readonly bool _snapshot;
 
     public static string? Executable =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, "redis-server")).FirstOrDefault(File.Exists);
 
     public static bool Required => Environment.GetEnvironmentVariable("GENREC_REQUIRE_REDIS") == "1";
 
-    /// <summary>Starts a server; with <paramref name="durableDir"/> it keeps an append-only file there, fsynced on every write.</summary>
-    public RedisServer(string? durableDir = null)
+    /// <summary>
+    /// Starts a server; with <paramref name="durableDir"/> it keeps an append-only file there, fsynced on every
+    /// write, or with <paramref name="snapshot"/> only the snapshot SAVE writes (read back key by key on restart).
+    /// </summary>
+    public RedisServer(string? durableDir = null, bool snapshot = false)
     {
+        _snapshot = snapshot;
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         Port = ((IPEndPoint)listener.LocalEndpoint).Port;
@@ -36,18 +41,38 @@ public sealed class RedisServer : IDisposable
         _process.WaitForExit(5000);
     }
 
-    /// <summary>Starts the server again on the same port (and data folder).</summary>
-    public void Restart()
+    /// <summary>Starts the server again on the same port (and data folder), with <paramref name="extraArgs"/>.
+    /// </summary>
+    public void Restart(string extraArgs = "")
     {
         _process.Dispose();
-        _process = Launch();
+        _process = Launch(extraArgs);
     }
 
-    private Process Launch()
+    /// <summary>Freezes the server (SIGSTOP): connections stay open and nothing is answered, like a hung host.
+    /// </summary>
+    public void Pause() => Signal("STOP");
+
+    /// <summary>Lets a paused server go on (SIGCONT): it then runs what it received meanwhile.</summary>
+    public void Resume() => Signal("CONT");
+
+    private void Signal(string name)
+    {
+        using var kill = Process.Start("kill", $"-{name} {_process.Id}");
+        kill.WaitForExit();
+    }
+
+    private Process Launch(string extraArgs = "")
     {
         var exe = Executable ?? throw new InvalidOperationException("redis-server is not installed (apt-get install redis-server); .ci/run installs it.");
-        string persistence = _dataDir is null ? "--save \"\" --appendonly no" : $"--save \"\" --appendonly yes --appendfsync always --dir {_dataDir}";
-        var process = Process.Start(new ProcessStartInfo(exe, $"--port {Port} --bind 127.0.0.1 {persistence}")
+        string persistence = (_dataDir, _snapshot) switch
+        {
+            (null, _) => "--save \"\" --appendonly no",
+            (_, true) => $"--save \"\" --appendonly no --dir {_dataDir} --dbfilename dump.rdb",
+            _ => $"--save \"\" --appendonly yes --appendfsync always --dir {_dataDir}",
+        };
+        var arguments = $"--port {Port} --bind 127.0.0.1 {persistence} {extraArgs}";
+        var process = Process.Start(new ProcessStartInfo(exe, arguments)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -65,12 +65,16 @@ public sealed class ServiceFixture : IAsyncLifetime
         (_app, Client, _engine, _store) = await StartAsync(Options);
     }
 
-    /// <summary>Starts one more service over the same data and checkpoints (a second replica, or another store).</summary>
-    public static async Task<(WebApplication App, HttpClient Client, RecommenderEngine Engine, IHistoryStore Store)> StartAsync(ServingOptions options)
+    /// <summary>
+    /// Starts one more service over the same data and checkpoints (a second replica, or another store); with
+    /// <paramref name="store"/> it serves from that store instead of the one the options name.
+    /// </summary>
+    public static async Task<(WebApplication App, HttpClient Client, RecommenderEngine Engine, IHistoryStore Store)> StartAsync(
+        ServingOptions options, IHistoryStore? store = null, Microsoft.Extensions.Logging.ILoggerProvider? logs = null)
     {
         var engine = RecommenderEngine.Load(options.Data, options.Retrieval, options.Ranking, CPU, options.Index);
-        var store = await HistoryStores.OpenAsync(options.Store);
-        var app = ServiceHost.Build(options, engine, store);
+        store ??= await HistoryStores.OpenAsync(options.Store);
+        var app = ServiceHost.Build(options, engine, store, logs);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return (app, new HttpClient { BaseAddress = new Uri(address) }, engine, store);
