@@ -43,35 +43,109 @@ public static class LibStdCxxCompatibility
     }
 
     /// <summary>
-    /// Applies <see cref="PlanPatch"/> to the file at <paramref name="libraryPath"/>: writes a patched copy beside it
-    /// and renames it over the original, so a crash never leaves a half-written library.
-    /// Returns the version names that were weakened (empty: the file was left untouched).
+    /// A loadable version of the library at <paramref name="libraryPath"/>: the file itself when the system libstdc++
+    /// provides what it needs, otherwise a patched copy (<see cref="PlanPatch"/> applied) named after the original's
+    /// content, <c>NAME.genrec-HASH.so</c>, beside it (so its <c>$ORIGIN</c> search path still finds libtorch) or,
+    /// where that folder is read-only, in the user's cache (<see cref="CacheFolder"/>). The original is never written:
+    /// a build copying it again, or another process loading it, is undisturbed. The copy is written to a temporary
+    /// name and renamed into place, and checked byte for byte when it exists, so processes starting together agree
+    /// on one complete file and a damaged copy is replaced (a rename never touches a file already loaded).
     /// </summary>
-    public static IReadOnlyList<string> PatchFile(string libraryPath, IEnumerable<string> provided)
+    /// <param name="libraryPath">The library as shipped.</param>
+    /// <param name="provided">The version names the system libstdc++ defines.</param>
+    /// <param name="weakened">The version names weakened in the copy (empty: the original is returned).</param>
+    public static string LoadableCopy(string libraryPath, IEnumerable<string> provided,
+        out IReadOnlyList<string> weakened)
     {
-        var bytes = File.ReadAllBytes(libraryPath);
-        var plan = PlanPatch(ElfImage.Parse(bytes, libraryPath), provided, Path.GetFileName(libraryPath));
-        if (plan.Count == 0) return [];
+        var (bytes, image) = ReadSettled(libraryPath);
+        var plan = PlanPatch(image, provided, Path.GetFileName(libraryPath));
+        weakened = plan.Select(p => p.Name).ToList();
+        if (plan.Count == 0) return libraryPath;
+        string hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes))[..16];
         foreach (var need in plan)
         {
             ushort flags = (ushort)(need.Flags | ElfVersionNeed.WeakFlag);
             bytes[need.FlagsOffset] = (byte)(flags & 0xff);
             bytes[need.FlagsOffset + 1] = (byte)(flags >> 8);
         }
-        string tmp = libraryPath + $".genrec-{Environment.ProcessId}.tmp";
+        string name = $"{Path.GetFileNameWithoutExtension(libraryPath)}.genrec-{hash}.so";
+        var failures = new List<string>();
+        foreach (var folder in new[] { Path.GetDirectoryName(Path.GetFullPath(libraryPath))!, CacheFolder })
+        {
+            string target = Path.Combine(folder, name);
+            try
+            {
+                if (!SameContent(target, bytes)) WriteAtomically(target, bytes);
+                return target;
+            }
+            catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+            {
+                failures.Add($"{folder}: {e.Message}");
+            }
+        }
+        throw new InvalidOperationException(
+            $"{libraryPath} must be made loadable on this system's libstdc++ ({string.Join(", ", weakened)} missing), "
+            + "but "
+            + $"no folder for the patched copy is writable ({string.Join("; ", failures)}). Set XDG_CACHE_HOME to a "
+            + "folder you own.");
+    }
+
+    /// <summary>
+    /// Reads the library once a build copying it over has finished: the same complete ELF image twice in a row, tried
+    /// for up to five seconds (a copy takes milliseconds); after that the last error stands.
+    /// </summary>
+    private static (byte[] Bytes, ElfImage Image) ReadSettled(string path)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (true)
+        {
+            try
+            {
+                var first = File.ReadAllBytes(path);
+                var image = ElfImage.Parse(first, path);
+                if (File.ReadAllBytes(path).AsSpan().SequenceEqual(first)) return (first, image);
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException
+                                          && DateTime.UtcNow < deadline)
+            { }
+            if (DateTime.UtcNow >= deadline) return (File.ReadAllBytes(path), ElfImage.Read(path));
+            Thread.Sleep(20);
+        }
+    }
+
+    /// <summary>Where patched copies go when the library's folder is read-only: $XDG_CACHE_HOME/genrec/native.</summary>
+    public static string CacheFolder =>
+        Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } cache
+            ? cache
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"),
+            "genrec", "native");
+
+    private static bool SameContent(string path, byte[] expected)
+    {
         try
         {
-            File.WriteAllBytes(tmp, bytes);
-            File.Move(tmp, libraryPath, overwrite: true);
+            var info = new FileInfo(path);
+            return info.Exists && info.Length == expected.Length
+                && File.ReadAllBytes(path).AsSpan().SequenceEqual(expected);
         }
-        catch (UnauthorizedAccessException e)
+        catch (IOException) { return false; }
+    }
+
+    private static void WriteAtomically(string target, byte[] bytes)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        // A name of its own per writer: threads and processes racing here each rename a complete file into place.
+        string tmp = $"{target}.{Guid.NewGuid():N}.tmp";
+        try
         {
-            TryDelete(tmp);
-            throw new InvalidOperationException(
-                $"{libraryPath} must be made loadable on this system's libstdc++ ({string.Join(", ", plan.Select(p => p.Name))} missing), " +
-                "but its folder is not writable. Rebuild GenRec into a folder you own.", e);
+            using (var f = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write))
+            {
+                f.Write(bytes);
+                f.Flush(flushToDisk: true);
+            }
+            File.Move(tmp, target, overwrite: true);
         }
-        return plan.Select(p => p.Name).ToList();
+        finally { TryDelete(tmp); }
     }
 
     /// <summary>

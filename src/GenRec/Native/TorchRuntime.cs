@@ -14,10 +14,17 @@ public static partial class TorchRuntime
     private static readonly Lock Gate = new();
     private static bool _checked;
 
-    /// <summary>Versions that were weakened by this process (empty when nothing had to be done).</summary>
+    /// <summary>Versions weakened in the copy this process loads (empty when nothing had to be done).</summary>
     public static IReadOnlyList<string> PatchedVersions { get; private set; } = [];
 
-    /// <summary>Idempotent and thread-safe; a no-op off Linux and where the system libstdc++ is new enough.</summary>
+    /// <summary>The TorchSharp wrapper this process loads: the shipped file, or its patched copy.</summary>
+    public static string? LoadedLibTorchSharp { get; private set; }
+
+    /// <summary>
+    /// Idempotent and thread-safe; a no-op off Linux and where the system libstdc++ is new enough. Otherwise
+    /// TorchSharp's wrapper is loaded from a patched copy (<see cref="LibStdCxxCompatibility.LoadableCopy"/>),
+    /// handed to the runtime when its own search fails; the shipped file is left as the build copied it.
+    /// </summary>
     public static void EnsureLoadable()
     {
         lock (Gate)
@@ -28,7 +35,24 @@ public static partial class TorchRuntime
             var lib = FindLibTorchSharp();
             var std = LibStdCxxCompatibility.FindSystemLibStdCxx();
             if (lib is null || std is null) return;
-            PatchedVersions = LibStdCxxCompatibility.PatchFile(lib, ElfImage.Read(std).VersionDefinitions);
+            var provided = ElfImage.Read(std).VersionDefinitions;
+            var copy = LibStdCxxCompatibility.LoadableCopy(lib, provided, out var weakened);
+            PatchedVersions = weakened;
+            LoadedLibTorchSharp = copy;
+            if (copy == lib) return;
+            string shipped = Path.GetDirectoryName(lib)!;
+            // TorchSharp loads its wrapper by name (NativeLibrary.TryLoad and DllImport): the search finds the shipped
+            // file, which this libstdc++ refuses, and then the runtime asks this event, which gives the copy.
+            System.Runtime.Loader.AssemblyLoadContext.Default.ResolvingUnmanagedDll += (assembly, name) =>
+            {
+                if (assembly != typeof(torch).Assembly || name is not ("LibTorchSharp" or "libLibTorchSharp.so"))
+                    return IntPtr.Zero;
+                // A copy outside the shipped folder finds libtorch by soname once these are loaded from there.
+                if (Path.GetDirectoryName(copy) != shipped)
+                    foreach (var dependency in new[] { "libc10.so", "libtorch_cpu.so", "libtorch.so" })
+                        NativeLibrary.Load(Path.Combine(shipped, dependency));
+                return NativeLibrary.Load(copy);
+            };
         }
     }
 

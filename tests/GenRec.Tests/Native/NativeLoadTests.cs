@@ -36,34 +36,129 @@ public class NativeLoadTests
         Assert.Empty(LibStdCxxCompatibility.PlanPatch(image, all));
     }
 
-    [Fact]
-    public void PatchWeakensOnlyTheMissingMarkerVersionAndIsANoOpAfterwards()
+    /// <summary>A copy of the shipped library with the marker version's flag as the package has it (not weak).</summary>
+    private static (string Path, ElfVersionNeed Target, List<string> Provided) Unpatched(TempDir dir)
     {
-        var tmp = Path.Combine(Path.GetTempPath(), $"genrec-elf-{Guid.NewGuid():N}.so");
-        try
+        var path = Path.Combine(dir.Path, "libLibTorchSharp.so");
+        File.Copy(Lib, path);
+        var image = ElfImage.Read(path);
+        var target = image.VersionNeeds.Single(n => n.Name == "GLIBCXX_3.4.32");
+        var bytes = File.ReadAllBytes(path);
+        bytes[target.FlagsOffset] &= unchecked((byte)~ElfVersionNeed.WeakFlag);
+        File.WriteAllBytes(path, bytes);
+        return (path, target, image.VersionNeeds.Select(n => n.Name).Where(n => n != "GLIBCXX_3.4.32").ToList());
+    }
+
+    [Fact]
+    public void TheCopyWeakensOnlyTheMissingMarkerVersionAndTheShippedFileIsNeverWritten()
+    {
+        using var dir = new TempDir();
+        var (shipped, target, provided) = Unpatched(dir);
+        var before = File.ReadAllBytes(shipped);
+
+        var copy = LibStdCxxCompatibility.LoadableCopy(shipped, provided, out var weakened);
+        Assert.Equal(["GLIBCXX_3.4.32"], weakened);
+        Assert.Equal(dir.Path, Path.GetDirectoryName(copy));
+        Assert.Matches(@"^libLibTorchSharp\.genrec-[0-9a-f]{16}\.so$", Path.GetFileName(copy));
+        Assert.Equal(before, File.ReadAllBytes(shipped));
+        var after = File.ReadAllBytes(copy);
+        var diff = Enumerable.Range(0, before.Length).Where(i => before[i] != after[i]).ToList();
+        Assert.Equal([(int)target.FlagsOffset], diff);
+        Assert.True(ElfImage.Read(copy).VersionNeeds.Single(n => n.Name == "GLIBCXX_3.4.32").IsWeak);
+
+        // Again: the same copy, untouched (a process may have it loaded).
+        var written = File.GetLastWriteTimeUtc(copy);
+        Assert.Equal(copy, LibStdCxxCompatibility.LoadableCopy(shipped, provided, out _));
+        Assert.Equal(written, File.GetLastWriteTimeUtc(copy));
+        // Nothing to weaken: the shipped file itself.
+        var everything = provided.Append("GLIBCXX_3.4.32");
+        Assert.Equal(shipped, LibStdCxxCompatibility.LoadableCopy(shipped, everything, out var none));
+        Assert.Empty(none);
+    }
+
+    [Fact]
+    public void StartsRacingEachOtherAgreeOnOneCompleteCopyAndReplaceADamagedOne()
+    {
+        using var dir = new TempDir();
+        var (shipped, _, provided) = Unpatched(dir);
+        var expected = File.ReadAllBytes(LibStdCxxCompatibility.LoadableCopy(shipped, provided, out _));
+        var copy = Directory.GetFiles(dir.Path, "*.genrec-*.so").Single();
+        File.WriteAllBytes(copy, expected[..(expected.Length / 2)]);   // a copy cut short
+
+        using var start = new Barrier(8);
+        var paths = Enumerable.Range(0, 8).AsParallel().WithDegreeOfParallelism(8).Select(i =>
         {
-            File.Copy(Lib, tmp);
-            // Restore the original (unpatched) flag in the copy, so the test does not depend on whether this machine needed the patch.
-            var image = ElfImage.Read(tmp);
-            var target = image.VersionNeeds.Single(n => n.Name == "GLIBCXX_3.4.32");
-            var bytes = File.ReadAllBytes(tmp);
-            bytes[target.FlagsOffset] &= unchecked((byte)~ElfVersionNeed.WeakFlag);
-            File.WriteAllBytes(tmp, bytes);
-            var before = File.ReadAllBytes(tmp);
+            start.SignalAndWait();
+            return LibStdCxxCompatibility.LoadableCopy(shipped, provided, out _);
+        }).ToList();
 
-            var provided = image.VersionNeeds.Select(n => n.Name).Where(n => n != "GLIBCXX_3.4.32").ToList();
-            var patched = LibStdCxxCompatibility.PatchFile(tmp, provided);
-            Assert.Equal(["GLIBCXX_3.4.32"], patched);
+        Assert.All(paths, p => Assert.Equal(copy, p));
+        Assert.Equal(expected, File.ReadAllBytes(copy));
+        Assert.Empty(Directory.GetFiles(dir.Path, "*.tmp"));
+    }
 
-            var after = File.ReadAllBytes(tmp);
-            var diff = Enumerable.Range(0, before.Length).Where(i => before[i] != after[i]).ToList();
-            Assert.Equal([(int)target.FlagsOffset], diff);
-            Assert.True(ElfImage.Read(tmp).VersionNeeds.Single(n => n.Name == "GLIBCXX_3.4.32").IsWeak);
+    [Fact]
+    public void ThisProcessLoadsTheCopyAndLeavesTheFileTheBuildCopiesAsShipped()
+    {
+        TorchRuntime.EnsureLoadable();
+        using (var scope = NewDisposeScope()) _ = ones(2).sum().item<float>();
+        if (TorchRuntime.PatchedVersions.Count == 0) return;   // a libstdc++ new enough: the shipped file is loaded
+        // The build copies the shipped file over bin/ whenever it differs; it must never differ.
+        Assert.False(ElfImage.Read(Lib).VersionNeeds.Single(n => n.Name == "GLIBCXX_3.4.32").IsWeak);
+        var maps = File.ReadAllText("/proc/self/maps");
+        Assert.Contains(TorchRuntime.LoadedLibTorchSharp!, maps);
+        Assert.DoesNotContain(Lib + "\n", maps);
+    }
 
-            Assert.Empty(LibStdCxxCompatibility.PatchFile(tmp, provided));
-            Assert.Equal(after, File.ReadAllBytes(tmp));
-        }
-        finally { File.Delete(tmp); }
+    [Fact]
+    public async Task CommandsStartedTogetherWhileTheBuildCopiesTheWrapperAgainAllRun()
+    {
+        // A fresh install of the CLI: hard links (the host resolves symbolic ones), except the wrapper, which the
+        // "build" below writes in place, and no patched copy yet.
+        using var dir = new TempDir();
+        var install = Path.Combine(dir.Path, "bin");
+        using (var cp = System.Diagnostics.Process.Start("cp", ["-al", AppContext.BaseDirectory, install])!)
+            cp.WaitForExit();
+        var wrapper = Path.Combine(install, Path.GetRelativePath(AppContext.BaseDirectory, Lib));
+        foreach (var copy in Directory.GetFiles(Path.GetDirectoryName(wrapper)!, "libLibTorchSharp.genrec-*"))
+            File.Delete(copy);
+        File.Delete(wrapper);
+        File.Copy(Lib, wrapper);
+        var shipped = File.ReadAllBytes(Lib);
+        using var stop = new CancellationTokenSource();
+        // What `dotnet run` does when it finds the wrapper changed: copy the package's file over it, in place.
+        var build = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                using (var f = new FileStream(wrapper, FileMode.Create, FileAccess.Write, FileShare.ReadWrite))
+                    f.Write(shipped);
+                Thread.Sleep(5);
+            }
+        });
+        var runs = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+        {
+            var psi = new System.Diagnostics.ProcessStartInfo("dotnet")
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            foreach (var a in new[] { Path.Combine(install, "GenRec.Cli.dll"), "bench", "attention", "--lengths", "8",
+                "--tokens", "64", "--repeats", "1", "--threads", "1" })
+                psi.ArgumentList.Add(a);
+            using var p = System.Diagnostics.Process.Start(psi)!;
+            var err = p.StandardError.ReadToEndAsync();
+            var output = p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+            return (p.ExitCode, output + err.Result);
+        })).ToList();
+        var results = await Task.WhenAll(runs);
+        stop.Cancel();
+        await build;
+        foreach (var (code, output) in results) Assert.True(code == 0, output);
+        Assert.Equal(shipped, File.ReadAllBytes(wrapper));
+        if (TorchRuntime.PatchedVersions.Count > 0)   // this machine needs the patch: the copy is beside the wrapper
+            Assert.Single(Directory.GetFiles(Path.GetDirectoryName(wrapper)!, "libLibTorchSharp.genrec-*.so"));
     }
 
     [Fact]
