@@ -9,8 +9,12 @@ using GenRec.Native;
 TorchRuntime.TuneProcessMemory();
 TorchRuntime.EnsureLoadable();
 
-var root = new RootCommand("GenRec: generative recommenders with the HSTU encoder (Zhai et al., ICML 2024), in .NET.")
+// Named "genrec" however it is started (RootCommand would name it after the executable: "GenRec.Cli" under
+// `dotnet GenRec.Cli.dll` and `./genrec`), with the options a RootCommand brings.
+var root = new Command("genrec", "GenRec: generative recommenders with the HSTU encoder (Zhai et al., ICML 2024), in .NET.")
 {
+    new System.CommandLine.Help.HelpOption(),
+    new VersionOption(),
     DemoCommand.Create(),
     PrepareCommand.Create(),
     GenerateLogCommand.Create(),

@@ -27,14 +27,15 @@ internal static class DemoCommand
         var epochs = new Option<int>("--epochs") { Description = "Training epochs.", DefaultValueFactory = _ => 30 };
         var json = Options.Json();
         var threads = Options.Threads();
+        var device = Options.Device();
         var cmd = new Command("demo", "Generate a synthetic dataset, train HSTU for about a minute, compare with most-popular and recommend (no files, no network).")
         {
-            outDir, epochs, threads, json,
+            outDir, epochs, device, threads, json,
         };
         cmd.SetAction(r => Cli.Run(() =>
         {
             bool asJson = r.GetValue(json);
-            var dev = Cli.Setup("cpu", r.GetValue(threads));
+            var dev = Cli.Setup(r.GetValue(device)!, r.GetValue(threads));
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var log = SyntheticData.Generate();
             var dir = r.GetValue(outDir);

@@ -3,6 +3,39 @@ namespace GenRec.Tests.Cli;
 /// <summary>Probes from the adversarial and newcomer runs (issue 18) that must stay fixed.</summary>
 public class CliHardeningTests
 {
+    [Theory]
+    [InlineData("--help", "genrec [command] [options]")]
+    [InlineData("train --help", "genrec train [options]")]
+    [InlineData("bench train --help", "genrec bench train [options]")]
+    public void UsageLinesNameTheCommandGenrecHoweverItIsStarted(string args, string usage)
+    {
+        var (code, output) = GenRecCli.Run(args.Split(' '));
+        Assert.Equal(0, code);
+        Assert.Contains("Usage:\n  " + usage, output.ReplaceLineEndings("\n"));
+        Assert.DoesNotContain("GenRec.Cli", output);
+    }
+
+    /// <summary>README, "Commands": which commands take --device and --threads.</summary>
+    [Theory]
+    [InlineData("demo", true)]
+    [InlineData("train", true)]
+    [InlineData("eval", true)]
+    [InlineData("recommend", true)]
+    [InlineData("rank-train", true)]
+    [InlineData("rank", true)]
+    [InlineData("serve", true)]
+    [InlineData("bench train", true)]
+    [InlineData("bench attention", true)]
+    [InlineData("bench infer", true)]
+    [InlineData("bench mfalcon", true)]
+    [InlineData("bench scaling", false)]
+    public void CommandsThatComputeWithTensorsTakeThreadsAndDevice(string command, bool device)
+    {
+        var (_, output) = GenRecCli.Run([.. command.Split(' '), "--help"]);
+        Assert.Contains("--threads", output);
+        Assert.Equal(device, output.Contains("--device"));
+    }
+
     [Fact]
     public void MoreThreadsThanCoresAreRefusedWithTheRange()
     {
