@@ -11,7 +11,8 @@ TorchRuntime.EnsureLoadable();
 
 // Named "genrec" however it is started (RootCommand would name it after the executable: "GenRec.Cli" under
 // `dotnet GenRec.Cli.dll` and `./genrec`), with the options a RootCommand brings.
-var root = new Command("genrec", "GenRec: generative recommenders with the HSTU encoder (Zhai et al., ICML 2024), in .NET.")
+var root = new Command("genrec",
+    "GenRec: generative recommenders with the HSTU encoder (Zhai et al., ICML 2024), in .NET.")
 {
     new System.CommandLine.Help.HelpOption(),
     new VersionOption(),
