@@ -16,24 +16,41 @@ internal static class TrainCommand
         var epochs = new Option<int?>("--epochs") { Description = "Override training.epochs." };
         var seed = new Option<int?>("--seed") { Description = "Override training.seed." };
         var set = new Option<string[]>("--set") { Description = "Override any config value: --set model.numLayers=4 (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var selectBy = new Option<string?>("--select-by")
+        {
+            Description = "Model selection: hold out the last two items, evaluate on the second-to-last (validation) "
+                + "each evaluation, keep the best epoch by this metric (hr@10, ndcg@10, hr@50, ndcg@50, hr@200, ndcg@200, "
+                + "mrr) in best.ckpt, and report the last item (test) once, at that epoch. Sets training.selectBy and "
+                + "training.split=validation.",
+        };
+        var patience = new Option<int?>("--patience")
+        {
+            Description = "With --select-by: stop after this many evaluations without a better validation value "
+                + "(training.patience; 0 trains every epoch).",
+        };
         var skipBad = Options.SkipBadRows();
         var json = Options.Json();
         var device = Options.Device();
         var threads = Options.Threads();
         var cmd = new Command("train", "Train a generative retrieval model (HSTU or SASRec) with sampled softmax, evaluating on the leave-one-out split.")
         {
-            config, data, skipBad, outDir, resume, epochs, seed, set, device, threads, json,
+            config, data, skipBad, outDir, resume, epochs, seed, set, selectBy, patience, device, threads, json,
         };
         cmd.SetAction(r => Cli.Run(() =>
         {
             var overrides = new List<string>(r.GetValue(set) ?? []);
             if (r.GetValue(epochs) is int e) overrides.Add($"training.epochs={e}");
             if (r.GetValue(seed) is int s) overrides.Add($"training.seed={s}");
+            if (r.GetValue(selectBy) is { } metric)
+                overrides.AddRange([$"training.selectBy={metric}", "training.split=validation"]);
+            if (r.GetValue(patience) is int p) overrides.Add($"training.patience={p}");
             var resumeDir = r.GetValue(resume);
             ExperimentConfig cfg;
             if (resumeDir is not null)
             {
-                if (r.GetValue(config) is not null || r.GetValue(set) is { Length: > 0 } || r.GetValue(seed) is not null || r.GetValue(outDir) is not null)
+                if (r.GetValue(config) is not null || r.GetValue(set) is { Length: > 0 } || r.GetValue(seed) is not null
+                    || r.GetValue(outDir) is not null || r.GetValue(selectBy) is not null
+                    || r.GetValue(patience) is not null)
                     throw new ArgumentException("--resume continues a run with its own config and folder; only --epochs (and --data, --device, --threads) may be given with it.");
                 var ckpt = Path.Combine(resumeDir, "checkpoint.ckpt");
                 if (!File.Exists(ckpt)) throw new FileNotFoundException($"{ckpt}: no checkpoint to resume from; a run writes one at the end of each epoch (and every training.checkpointEvery steps).", ckpt);
@@ -54,6 +71,12 @@ internal static class TrainCommand
                 Cli.Note($"resuming {dir} after epoch {trainer.EpochsDone}{(trainer.StepsIntoEpoch > 0 ? $", step {trainer.StepsIntoEpoch} of epoch {trainer.EpochsDone + 1}" : "")}");
             }
             Cli.Note($"training {cfg.Name} ({cfg.Model.Encoder}, {cfg.Model.NumLayers} layers, D={cfg.Model.EmbeddingDim}) for {cfg.Training.Epochs} epochs on {trainer.Split.Train.Count:N0} users; run folder {dir}");
+            if (cfg.Training.Selects)
+                Cli.Note("evaluating on the validation item (second-to-last); keeping the best epoch by "
+                    + cfg.Training.SelectBy
+                    + (cfg.Training.Patience > 0
+                        ? $", stopping after {cfg.Training.Patience} evaluations without a better one" : "")
+                    + "; the test item is evaluated once, at the end");
             var results = TrainingView.Run(trainer, asJson);
             if (trainer.Interrupted)
             {
@@ -73,9 +96,23 @@ internal static class TrainCommand
                 tokensPerSecond = results.Select(x => x.TokensPerSecond).DefaultIfEmpty(0).Average(),
                 peakMemoryMiB = Trainer.PeakMemoryMiB(),
                 trainLoss = last?.TrainLoss,
-                metrics = final,
+                metrics = trainer.Selection?.Test ?? final,
+                selection = trainer.Selection,
             };
             if (asJson) Cli.PrintJson(summary);
+            else if (trainer.Selection is { } chosen)
+            {
+                Spectre.Console.AnsiConsole.Write(
+                    Cli.MetricsTable(("validation", chosen.Validation), ("test", chosen.Test)));
+                Console.WriteLine($"selected epoch {chosen.BestEpoch} of {chosen.EpochsTrained} by validation "
+                    + $"{chosen.SelectBy} {SelectionResult.Value(cfg.Training.SelectBy, chosen.Validation):F4}"
+                    + (chosen.StoppedEarly
+                        ? $" (stopped early: no better value in {cfg.Training.Patience} evaluations)" : "")
+                    + $"; model {Path.Combine(dir, "best.ckpt")}, test metrics in "
+                    + $"{Path.Combine(dir, "selection.json")}");
+                Console.WriteLine($"done in {summary.wallSeconds:F0}s, {summary.tokensPerSecond:N0} tokens/s, "
+                    + $"peak memory {summary.peakMemoryMiB:N0} MiB");
+            }
             else
             {
                 if (final is not null) Spectre.Console.AnsiConsole.Write(Cli.MetricsTable((cfg.Name, final)));

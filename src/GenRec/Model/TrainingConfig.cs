@@ -55,6 +55,28 @@ public sealed record TrainingConfig
     /// </summary>
     public int CheckpointEvery { get; init; }
 
+    /// <summary>
+    /// Model selection: empty (none; the last epoch is the model, the paper's and the official code's protocol) or a
+    /// validation metric, <c>hr@10</c>, <c>ndcg@10</c>, <c>hr@50</c>, <c>ndcg@50</c>, <c>hr@200</c>, <c>ndcg@200</c> or
+    /// <c>mrr</c>. With one, <see cref="Split"/> must be <c>validation</c> (training never sees the last two items);
+    /// the run keeps the epoch with the best value on the validation item (<c>best.ckpt</c>) and reports the test
+    /// item once, at that epoch (<c>selection.json</c>).
+    /// </summary>
+    public string SelectBy { get; init; } = "";
+
+    /// <summary>
+    /// With <see cref="SelectBy"/>: stop after this many evaluations in a row without a better validation value;
+    /// 0 trains every epoch.
+    /// </summary>
+    public int Patience { get; init; }
+
+    /// <summary>The metrics <see cref="SelectBy"/> accepts.</summary>
+    public static readonly IReadOnlyList<string> SelectionMetrics =
+        ["hr@10", "ndcg@10", "hr@50", "ndcg@50", "hr@200", "ndcg@200", "mrr"];
+
+    /// <summary>Whether the run selects an epoch on validation (<see cref="SelectBy"/>).</summary>
+    public bool Selects => SelectBy.Length > 0;
+
     /// <summary>Checks the values and throws a message naming the field.</summary>
     public void Validate()
     {
@@ -71,6 +93,21 @@ public sealed record TrainingConfig
         if (EvalEvery < 0) throw new ArgumentException($"training.evalEvery is {EvalEvery}; expected ≥ 0.");
         if (EvalBatchSize < 1) throw new ArgumentException($"training.evalBatchSize is {EvalBatchSize}; expected a positive integer.");
         ParseSplit(Split);
+        if (Selects && !SelectionMetrics.Contains(SelectBy.ToLowerInvariant()))
+            throw new ArgumentException($"training.selectBy is '{SelectBy}'; expected one of "
+                + $"{string.Join(", ", SelectionMetrics)} (or empty: no selection).");
+        if (Selects && ParseSplit(Split) != Data.EvalSplit.Validation)
+            throw new ArgumentException($"training.selectBy is '{SelectBy}' with training.split '{Split}': selecting "
+                + "an epoch on the test item would report a chosen, not a held-out, result; set training.split to "
+                + "validation (genrec train --select-by does).");
+        if (Patience < 0)
+            throw new ArgumentException($"training.patience is {Patience}; expected ≥ 0 (0: no early stop).");
+        if (Patience > 0 && !Selects)
+            throw new ArgumentException($"training.patience is {Patience} without training.selectBy; early stopping "
+                + "needs a validation metric to watch.");
+        if (Patience > 0 && EvalEvery == 0)
+            throw new ArgumentException(
+                "training.patience needs training.evalEvery ≥ 1 (validation during training).");
     }
 
     /// <summary>Parses <see cref="Split"/>.</summary>

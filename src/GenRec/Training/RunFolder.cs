@@ -8,7 +8,8 @@ namespace GenRec.Training;
 /// <summary>
 /// A training run's folder: <c>config.json</c>, <c>checkpoint.ckpt</c>, <c>metrics.jsonl</c> (one JSON line per epoch),
 /// <c>curves.png</c> and <c>tensorboard/</c> (the same scalars as TensorBoard event files, for
-/// <c>tensorboard --logdir</c>). Every file is replaced atomically; after a crash, metrics lines beyond the
+/// <c>tensorboard --logdir</c>); with model selection also <c>best.ckpt</c> and <c>selection.json</c>. Every file
+/// is replaced atomically; after a crash, metrics lines beyond the
 /// checkpoint's epoch are dropped on resume and the event files rewritten from the rest, so the folder always tells
 /// one consistent story.
 /// </summary>
@@ -22,6 +23,16 @@ internal sealed class RunFolder(string path)
 
     /// <summary>The run's checkpoint file.</summary>
     public string Checkpoint => System.IO.Path.Combine(Path, "checkpoint.ckpt");
+
+    /// <summary>The model of the epoch chosen on validation so far (<c>training.selectBy</c>), without training state.
+    /// </summary>
+    public string Best => System.IO.Path.Combine(Path, "best.ckpt");
+
+    /// <summary>Writes what model selection chose and the chosen model's test metrics to <c>selection.json</c>.
+    /// </summary>
+    public void WriteSelection(SelectionResult selection) =>
+        WriteAtomically(System.IO.Path.Combine(Path, "selection.json"),
+            JsonSerializer.Serialize(selection, new JsonSerializerOptions(MetricsJson) { WriteIndented = true }));
 
     private SummaryWriter? _events;
     private double _learningRate;

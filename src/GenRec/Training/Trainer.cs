@@ -13,6 +13,9 @@ namespace GenRec.Training;
 /// Generative retrieval training: next-item prediction at every position of each user's sequence, sampled softmax
 /// over the whole corpus, AdamW. Evaluates on the leave-one-out split every <see cref="TrainingConfig.EvalEvery"/> epochs,
 /// and, given a run folder, appends each epoch to <c>metrics.jsonl</c>, saves <c>checkpoint.ckpt</c> and draws <c>curves.png</c>.
+/// With <see cref="TrainingConfig.SelectBy"/> the evaluations are on the validation item: the best epoch's model is
+/// kept (<c>best.ckpt</c>), training may stop early (<see cref="TrainingConfig.Patience"/>), and at the end the model
+/// holds the chosen weights and <see cref="Selection"/> its test metrics, computed once.
 /// </summary>
 public sealed class Trainer : IDisposable
 {
@@ -83,6 +86,15 @@ public sealed class Trainer : IDisposable
 
     private int _epochsDone;
     private TrainingState _partial = new();
+    private double _bestValue = double.NegativeInfinity;
+    private int _bestEpoch;
+    private Dictionary<string, Tensor>? _bestWeights;
+
+    /// <summary>What model selection chose, once a run with <see cref="TrainingConfig.SelectBy"/> finished.</summary>
+    public SelectionResult? Selection { get; private set; }
+
+    /// <summary>Whether the run stopped before its last epoch for lack of validation improvement.</summary>
+    public bool StoppedEarly { get; private set; }
 
     /// <summary>
     /// Runs the remaining epochs and returns the per-epoch results. Cancelling stops after the current step and, given
@@ -93,7 +105,7 @@ public sealed class Trainer : IDisposable
         var t = _config.Training;
         Interrupted = false;
         _run?.Start(_config);
-        for (int epoch = _epochsDone + 1; epoch <= t.Epochs; epoch++)
+        for (int epoch = _epochsDone + 1; epoch <= t.Epochs && !StoppedEarly; epoch++)
         {
             var result = TrainEpoch(epoch, cancel, out bool complete);
             if (!complete)
@@ -111,14 +123,76 @@ public sealed class Trainer : IDisposable
                 result = result with { Metrics = metrics, EvalSeconds = sw.Elapsed.TotalSeconds };
             }
             result = result with { PeakMemoryMiB = PeakMemoryMiB() };
+            // The best model before the run's checkpoint: a crash between the two retrains this epoch on resume, to
+            // the same weights, and writes best.ckpt again.
+            if (t.Selects && result.Metrics is { } m && SelectionResult.Value(t.SelectBy, m) > _bestValue)
+                KeepBest(epoch, m);
             History.Add(result);
             _epochsDone = epoch;
             _partial = new TrainingState();
             if (_run is not null) Persist(_run, result);
             EpochCompleted?.Invoke(result);
-            if (cancel.IsCancellationRequested && epoch < t.Epochs) { Interrupted = true; break; }
+            StoppedEarly = t.Patience > 0 && EvaluationsSinceBest() >= t.Patience && epoch < t.Epochs;
+            if (cancel.IsCancellationRequested && epoch < t.Epochs && !StoppedEarly) { Interrupted = true; break; }
         }
+        if (!Interrupted && t.Selects && _epochsDone > 0) FinishSelection();
         return History;
+    }
+
+    /// <summary>Evaluations since the best one (all of them when none was better than nothing).</summary>
+    private int EvaluationsSinceBest() => History.Count(h => h.Metrics is not null && h.Epoch > _bestEpoch);
+
+    /// <summary>Keeps the model of <paramref name="epoch"/> as the best so far: in the run folder, or in memory.
+    /// </summary>
+    private void KeepBest(int epoch, Evaluation.RetrievalMetrics validation)
+    {
+        _bestValue = SelectionResult.Value(_config.Training.SelectBy, validation);
+        _bestEpoch = epoch;
+        if (_run is not null)
+        {
+            (Header(0, validation) with { Epoch = epoch }).Save(_run.Best, Model);
+            return;
+        }
+        if (_bestWeights is not null) foreach (var w in _bestWeights.Values) w.Dispose();
+        _bestWeights = Model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+    }
+
+    /// <summary>
+    /// Puts the chosen epoch's weights into <see cref="Model"/> and evaluates them on the test item, the only time
+    /// anything looks at it; the result is <see cref="Selection"/> (and <c>selection.json</c> in the run folder).
+    /// </summary>
+    private void FinishSelection()
+    {
+        var t = _config.Training;
+        if (_bestWeights is not null)
+        {
+            using var noGrad = no_grad();
+            var current = Model.state_dict();
+            foreach (var (name, weight) in _bestWeights) current[name].copy_(weight);
+        }
+        else if (_run is not null)
+        {
+            if (!File.Exists(_run.Best))
+                throw new FileNotFoundException($"{_run.Best}: the model of the chosen epoch {_bestEpoch} is missing; "
+                    + "it is written whenever validation improves.", _run.Best);
+            var best = Checkpoint.Restore(_run.Best, Model, _ => { });
+            if (best.Epoch != _bestEpoch)
+                throw new InvalidDataException($"{_run.Best}: holds epoch {best.Epoch}, but metrics.jsonl chooses "
+                    + $"epoch {_bestEpoch}; the run folder was changed by hand.");
+        }
+        var validation = History.First(h => h.Epoch == _bestEpoch).Metrics!;
+        var testSplit = _data.Split(_config.Model.MaxLength, Data.EvalSplit.Test, _config.Features);
+        var test = Evaluator.Evaluate(Model, testSplit.Eval, _data.Corpus, _device, t.EvalBatchSize);
+        Selection = new SelectionResult
+        {
+            SelectBy = t.SelectBy.ToLowerInvariant(),
+            BestEpoch = _bestEpoch,
+            EpochsTrained = _epochsDone,
+            StoppedEarly = StoppedEarly,
+            Validation = validation,
+            Test = test,
+        };
+        _run?.WriteSelection(Selection);
     }
 
     /// <summary>
@@ -147,6 +221,14 @@ public sealed class Trainer : IDisposable
         // metrics.jsonl may hold an epoch finished after the checkpoint was written (a crash between the two): drop it.
         History.Clear();
         History.AddRange(run.KeepEpochsUpTo(_epochsDone, _config));
+        var t = _config.Training;
+        if (t.Selects)
+        {
+            foreach (var h in History.Where(h => h.Metrics is not null))
+                if (SelectionResult.Value(t.SelectBy, h.Metrics!) > _bestValue)
+                    (_bestValue, _bestEpoch) = (SelectionResult.Value(t.SelectBy, h.Metrics!), h.Epoch);
+            StoppedEarly = t.Patience > 0 && EvaluationsSinceBest() >= t.Patience && _epochsDone < t.Epochs;
+        }
         return header;
     }
 
@@ -318,6 +400,7 @@ public sealed class Trainer : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        if (_bestWeights is not null) foreach (var w in _bestWeights.Values) w.Dispose();
         _optimizer.Dispose();
         _corpus.Dispose();
         Model.Dispose();
