@@ -6,7 +6,7 @@ using GenRec.Native;
 
 // This process is GenRec's: tune its allocator (before libtorch loads), and make the native library loadable before
 // the first TorchSharp call anywhere in the process.
-TorchRuntime.TuneProcessMemory();
+TorchRuntime.TuneProcess();
 TorchRuntime.EnsureLoadable();
 
 // Named "genrec" however it is started (RootCommand would name it after the executable: "GenRec.Cli" under

@@ -17,9 +17,16 @@ internal static class GenRecCli
     }
 
     /// <summary>Runs the CLI to the end: its exit code, then standard output and standard error.</summary>
-    public static (int ExitCode, string Output) Run(params string[] args)
+    public static (int ExitCode, string Output) Run(params string[] args) =>
+        Run(new Dictionary<string, string>(), args);
+
+    /// <summary>Runs the CLI to the end with these environment variables added.</summary>
+    public static (int ExitCode, string Output) Run(IReadOnlyDictionary<string, string> environment,
+        params string[] args)
     {
-        using var p = Process.Start(Info(args))!;
+        var info = Info(args);
+        foreach (var (name, value) in environment) info.Environment[name] = value;
+        using var p = Process.Start(info)!;
         var err = p.StandardError.ReadToEndAsync();
         var output = p.StandardOutput.ReadToEnd();
         p.WaitForExit();

@@ -10,7 +10,7 @@ internal static class TestStartup
     [ModuleInitializer]
     internal static void Initialize()
     {
-        TorchRuntime.TuneProcessMemory();
+        TorchRuntime.TuneProcess();
         TorchRuntime.EnsureLoadable();
     }
 }

@@ -7,7 +7,7 @@ namespace GenRec.Native;
 /// Start-up of the tensor engine: makes TorchSharp's native library loadable on every supported Linux
 /// (see <see cref="LibStdCxxCompatibility"/>), then selects device and thread count.
 /// Call <see cref="EnsureLoadable"/> before the first use of <c>torch</c>; GenRec's own entry points do. Process-wide
-/// memory tuning (<see cref="TuneProcessMemory"/>) is not the library's decision: the executables opt into it.
+/// memory tuning (<see cref="TuneProcess"/>) is not the library's decision: the executables opt into it.
 /// </summary>
 public static partial class TorchRuntime
 {
@@ -57,16 +57,33 @@ public static partial class TorchRuntime
     }
 
     /// <summary>
-    /// Process-wide memory settings that pay for GenRec's training and serving loops (transparent huge pages for
-    /// libtorch's CPU allocator, glibc malloc keeping freed memory): for programs whose process is GenRec's (the CLI,
-    /// the service, the test host), called first thing, before libtorch is loaded. A program that merely references
-    /// the library keeps its own allocator settings. A no-op off Linux; each setting yields to the user's variables.
+    /// Process-wide settings that pay for GenRec's training and serving loops (transparent huge pages for libtorch's
+    /// CPU allocator, glibc malloc keeping freed memory, OpenMP threads that sleep rather than spin while they wait):
+    /// for programs whose process is GenRec's (the CLI, the service, the test host), called first thing, before
+    /// libtorch is loaded. A program that merely references the library keeps its own settings. A no-op off Linux;
+    /// each setting yields to the user's variables.
     /// </summary>
-    public static void TuneProcessMemory()
+    public static void TuneProcess()
     {
         if (!OperatingSystem.IsLinux()) return;
         EnableHugePageAllocations();
         KeepFreedMemoryInProcess();
+        WaitPassivelyBetweenParallelRegions();
+    }
+
+    /// <summary>
+    /// Sets OMP_WAIT_POLICY=PASSIVE for libtorch's OpenMP runtime, unless the user set it or GOMP_SPINCOUNT. By default
+    /// a thread that reaches the end of a parallel region spins for its siblings before sleeping; when another process
+    /// has taken a core, the sibling it spins for is not running, and every one of a step's thousands of small
+    /// parallel regions then costs a scheduler time slice. Measured (docs/results/shared-cpu.md): beside one
+    /// CPU-bound process on 2 cores a step took 2.8× as long with spinning and 1.4× without it; alone, the same.
+    /// </summary>
+    private static void WaitPassivelyBetweenParallelRegions()
+    {
+        if (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is not null
+            || Environment.GetEnvironmentVariable("GOMP_SPINCOUNT") is not null) return;
+        try { _ = SetEnv("OMP_WAIT_POLICY", "PASSIVE", 0); }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
     }
 
     /// <summary>

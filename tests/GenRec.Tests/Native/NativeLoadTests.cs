@@ -161,6 +161,24 @@ public class NativeLoadTests
             Assert.Single(Directory.GetFiles(Path.GetDirectoryName(wrapper)!, "libLibTorchSharp.genrec-*.so"));
     }
 
+    /// <summary>
+    /// libtorch's OpenMP threads sleep rather than spin while waiting for a sibling (docs/results/shared-cpu.md), as
+    /// its own OpenMP runtime reports at start-up (its default: spin 300,000 times first); a setting of the user's
+    /// wins.
+    /// </summary>
+    [Theory]
+    [InlineData(null, "GOMP_SPINCOUNT = '0'")]
+    [InlineData("ACTIVE", "OMP_WAIT_POLICY = 'ACTIVE'")]
+    public void OpenMpThreadsWaitPassivelyUnlessTheUserSaysOtherwise(string? users, string expected)
+    {
+        var environment = new Dictionary<string, string> { ["OMP_DISPLAY_ENV"] = "VERBOSE" };
+        if (users is not null) environment["OMP_WAIT_POLICY"] = users;
+        var (code, output) = GenRecCli.Run(environment, "bench", "attention", "--lengths", "8", "--tokens", "64",
+            "--repeats", "1", "--threads", "1");
+        Assert.True(code == 0, output);
+        Assert.Contains(expected, output);
+    }
+
     [Fact]
     public void RefusesToWeakenAVersionThatRealSymbolsNeed()
     {
