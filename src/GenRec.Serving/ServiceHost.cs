@@ -94,6 +94,13 @@ public static class ServiceHost
                 if (ctx.Request.ContentLength > options.MaxBodyBytes)
                     throw new ApiException(413, $"request body too large: {ctx.Request.ContentLength} bytes; at most {options.MaxBodyBytes}.");
                 await next(ctx);
+                // A handler's own 500 (a reload that failed) is a server error too: logged once, like a thrown one.
+                if (ctx.Response.StatusCode is >= 500 and not 503)
+                {
+                    metrics.ServerError();
+                    log.LogError("request {RequestId} {Method} {Path} answered {Status}", id, ctx.Request.Method,
+                        ctx.Request.Path, ctx.Response.StatusCode);
+                }
             }
             catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
             {

@@ -124,7 +124,10 @@ internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistor
         try { next = await Task.Run(() => RecommenderEngine.Load(options.Data, options.Retrieval, options.Ranking, TorchRuntimeDevice(), options.Index)); }
         catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException or InvalidOperationException or GenRec.Data.DataLoadException)
         {
-            return Results.Json(new ErrorBody($"reload failed, still serving {slot.Current.Version}: {e.Message}"), statusCode: 500);
+            return Results.Json(new ErrorBody($"reload failed, still serving {slot.Current.Version}: {e.Message}")
+            {
+                RequestId = ctx.TraceIdentifier,
+            }, statusCode: 500);
         }
         slot.Swap(next);
         return Results.Ok(new { reloaded = next.Version });

@@ -109,7 +109,9 @@ public class ServingFaultTests(ServiceFixture service, Xunit.Abstractions.ITestO
         using var dir = new TempDir();
         var retrieval = Path.Combine(dir.Path, "retrieval.ckpt");
         File.Copy(service.Options.Retrieval, retrieval);
-        var s = await ServiceFixture.StartAsync(service.Options with { Retrieval = retrieval, Store = "sqlite:" + Path.Combine(dir.Path, "e.db") });
+        var logs = new CapturingLogs();
+        var s = await ServiceFixture.StartAsync(
+            service.Options with { Retrieval = retrieval, Store = "sqlite:" + Path.Combine(dir.Path, "e.db") }, logs: logs);
         try
         {
             var good = File.ReadAllBytes(retrieval);
@@ -119,6 +121,10 @@ public class ServingFaultTests(ServiceFixture service, Xunit.Abstractions.ITestO
                 using var reload = await s.Client.PostAsJsonAsync("/admin/reload", new { });
                 Assert.Equal(HttpStatusCode.InternalServerError, reload.StatusCode);
                 Assert.Contains("reload failed, still serving", await reload.Content.ReadAsStringAsync());
+                // A server error: logged once, with the id the response carries.
+                string id = reload.Headers.GetValues(GenRec.Serving.ServiceHost.RequestIdHeader).Single();
+                Assert.Single(logs.Entries, e => e.Level == Microsoft.Extensions.Logging.LogLevel.Error
+                    && e.Message.Contains(id) && e.Message.Contains("answered 500"));
                 await ServiceFixture.PostOkAsync(s.Client, "/v1/recommend", new { user = "2", k = 3 });
             }
             File.WriteAllBytes(retrieval, good);
