@@ -30,6 +30,7 @@ var root = new Command("genrec",
     ImportCommand.Create(),
     DataCommand.Create(),
     ExportCommand.Create(),
+    StreamEvalCommand.Create(),
 };
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0) return Cli.ParseErrors(parsed);

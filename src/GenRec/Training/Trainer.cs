@@ -23,7 +23,7 @@ public sealed class Trainer : IDisposable
     private readonly PreparedDataset _data;
     private readonly Device _device;
     private readonly AdamW _optimizer;
-    private readonly Tensor _corpus;
+    private Tensor _corpus;
 
     /// <summary>Builds the split, the model (seeded) and the optimiser.</summary>
     public Trainer(ExperimentConfig config, PreparedDataset data, Device device)
@@ -238,6 +238,34 @@ public sealed class Trainer : IDisposable
         using var p = Process.GetCurrentProcess();
         return p.PeakWorkingSet64 / (1024.0 * 1024.0);
     }
+
+    /// <summary>
+    /// One pass over <paramref name="windows"/> (training windows whose <see cref="TokenWindow.Supervised"/> mask says
+    /// which positions learn), shuffled for <paramref name="epoch"/>, with negatives drawn from
+    /// <paramref name="corpus"/>: the items known so far, in the streaming setting, where the catalog grows. The model
+    /// and the optimiser carry on from where they were; rows of items outside the corpus get no gradient and stay
+    /// untouched. Returns the steps, the non-padding tokens and the seconds it took.
+    /// </summary>
+    internal (int Steps, long Tokens, double Seconds) TrainOn(IReadOnlyList<TokenWindow> windows, long[] corpus,
+        int epoch)
+    {
+        var clock = Stopwatch.StartNew();
+        _corpus.Dispose();
+        _corpus = tensor(corpus, device: _device);
+        Model.train();
+        int steps = 0;
+        long tokens = 0;
+        var batches = EpochBatches(windows, epoch);
+        foreach (var batch in batches)
+        {
+            Step(batch, out long n, out _, epoch, ++steps);
+            tokens += n;
+        }
+        return (steps, tokens, clock.Elapsed.TotalSeconds);
+    }
+
+    private List<TokenWindow[]> EpochBatches(IReadOnlyList<TokenWindow> windows, int epoch) =>
+        EpochPlan.Batches(windows, _config, epoch);
 
     /// <summary>The batches of epoch <paramref name="epoch"/> (<see cref="EpochPlan"/>).</summary>
     internal List<TokenWindow[]> EpochBatches(int epoch) => EpochPlan.Batches(Split.Train, _config, epoch);

@@ -1,0 +1,239 @@
+using GenRec.Data;
+using GenRec.Data.Features;
+using GenRec.Evaluation;
+using GenRec.Model;
+using static TorchSharp.torch;
+
+namespace GenRec.Training;
+
+/// <summary>
+/// The protocol production teams use to judge a recommender that must stay fresh: all events in time order; train on
+/// an initial span; then, period by period, first evaluate every event of the period as next-item prediction from the
+/// user's history before it, over every item known by then, and only then learn from the period. Three policies run
+/// side by side from the same initial model: <see cref="StreamingPolicy.Frozen"/> (never updated),
+/// <see cref="StreamingPolicy.Streaming"/> (one pass over each new period, the paper's streaming setting, the history
+/// before it as context) and <see cref="StreamingPolicy.Retrain"/> (a new model trained from scratch on everything
+/// up to the period, each period).
+/// </summary>
+/// <remarks>
+/// The item table is sized for the whole log, and an item is a candidate, a negative or a training target only once
+/// its first event has passed: until then its row gets no gradient and is never scored, which is what adding the row
+/// at its first event would do. A target not yet known when its period starts cannot be retrieved by any policy; such
+/// events are counted (<see cref="StreamingPeriod.UnknownTargets"/>) and left out of HR and NDCG. "New" items are those
+/// first seen after the initial span: the frozen model never learnt them.
+/// </remarks>
+public sealed class StreamingEvaluation
+{
+    private readonly ExperimentConfig _config;
+    private readonly PreparedDataset _data;
+    private readonly Device _device;
+    private readonly long[] _firstSeen;
+
+    /// <summary>Prepares the protocol over <paramref name="data"/> (its events in time order).</summary>
+    public StreamingEvaluation(ExperimentConfig config, PreparedDataset data, Device device)
+    {
+        config.Validate();
+        _config = config;
+        _data = data;
+        _device = device;
+        _firstSeen = new long[data.ItemTableSize];
+        Array.Fill(_firstSeen, long.MaxValue);
+        for (int u = 0; u < data.UserCount; u++)
+            foreach (var t in data.Tokens(u))
+                if (t.IsItem && t.Timestamp < _firstSeen[t.Value]) _firstSeen[t.Value] = t.Timestamp;
+    }
+
+    /// <summary>Progress notes (which policy is training or evaluating which period).</summary>
+    public IProgress<string>? Progress { get; set; }
+
+    /// <summary>
+    /// Runs the protocol: the initial span holds the first <paramref name="initialShare"/> of the events; then up to
+    /// <paramref name="maxPeriods"/> periods of <paramref name="period"/> each. The initial model and each retrain get
+    /// <paramref name="epochs"/> epochs; a streaming update gets <paramref name="streamEpochs"/> passes over its
+    /// period.
+    /// </summary>
+    public StreamingReport Run(TimeSpan period, double initialShare, int maxPeriods, int epochs, int streamEpochs,
+        IReadOnlyList<StreamingPolicy> policies)
+    {
+        if (initialShare is <= 0 or >= 1)
+            throw new ArgumentException($"initial share {initialShare}: expected a fraction of the events, 0 < x < 1.");
+        if (period <= TimeSpan.Zero) throw new ArgumentException($"period {period}: expected a positive duration.");
+        long seconds = (long)period.TotalSeconds;
+        var times = new List<long>();
+        for (int u = 0; u < _data.UserCount; u++)
+            foreach (var t in _data.Tokens(u))
+                if (t.IsItem) times.Add(t.Timestamp);
+        times.Sort();
+        long initialEnd = times[Math.Clamp((int)(initialShare * times.Count), 1, times.Count - 1)];
+        var bounds = new List<(long Start, long End)>();
+        for (long start = initialEnd; start <= times[^1] && bounds.Count < maxPeriods; start += seconds)
+            bounds.Add((start, start + seconds));
+        if (bounds.Count == 0)
+            throw new ArgumentException("no events after the initial span; lower the initial share.");
+
+        _initialEnd = initialEnd;
+        Progress?.Report($"initial model: {epochs} epochs on the events before {Date(initialEnd)}");
+        var trainers = new Dictionary<StreamingPolicy, Trainer>();
+        var snapshot = Path.GetTempFileName();
+        try
+        {
+            // The streaming policy continues the initial trainer (its optimiser state included); the others start
+            // from a copy of its weights.
+            var initial = NewTrainer();
+            trainers[StreamingPolicy.Streaming] = initial;
+            var initialCost = TrainFromScratch(initial, initialEnd, epochs, 0);
+            initial.Save(snapshot);
+            foreach (var policy in policies.Where(p => p != StreamingPolicy.Streaming))
+            {
+                var copy = trainers[policy] = NewTrainer();
+                Checkpoint.Restore(snapshot, copy.Model, _ => { });
+            }
+            if (!policies.Contains(StreamingPolicy.Streaming)) trainers.Remove(StreamingPolicy.Streaming);
+            var periods = new List<StreamingPeriod>();
+            for (int p = 0; p < bounds.Count; p++)
+            {
+                var (start, end) = bounds[p];
+                string name = $"period {p + 1}/{bounds.Count} ({Date(start)})";
+                var retrainCost = Cost.Zero;
+                if (p > 0 && trainers.TryGetValue(StreamingPolicy.Retrain, out var old))
+                {
+                    // A new model on everything before this period (for the first, that is the initial model).
+                    Progress?.Report($"{name}: retraining from scratch");
+                    old.Dispose();
+                    var fresh = trainers[StreamingPolicy.Retrain] = NewTrainer();
+                    retrainCost = TrainFromScratch(fresh, start, epochs, 1000 * (p + 1));
+                }
+                Progress?.Report($"{name}: evaluating");
+                var (cases, unknown, total) = EvaluationCases(start, end);
+                var known = Known(start);
+                var scores = policies.ToDictionary(policy => policy,
+                    policy => Score(trainers[policy].Model, cases, known));
+                var streamCost = Cost.Zero;
+                if (trainers.TryGetValue(StreamingPolicy.Streaming, out var streaming))
+                {
+                    Progress?.Report($"{name}: streaming update");
+                    var span = StreamingWindows(start, end);
+                    for (int e = 0; e < streamEpochs && span.Count > 0; e++)
+                        streamCost += Cost.Of(streaming.TrainOn(span, Known(end), 1_000_000 + 1000 * p + e));
+                }
+                periods.Add(new StreamingPeriod
+                {
+                    Index = p + 1,
+                    Start = DateTimeOffset.FromUnixTimeSeconds(start),
+                    Events = total,
+                    UnknownTargets = unknown,
+                    Evaluated = cases.Count,
+                    NewItemTargets = cases.Count(c => _firstSeen[c.Target] >= initialEnd),
+                    Scores = scores,
+                    RetrainCost = retrainCost,
+                    StreamCost = streamCost,
+                });
+            }
+            return new StreamingReport
+            {
+                Dataset = _data.Name,
+                Config = _config.Name,
+                InitialEnd = DateTimeOffset.FromUnixTimeSeconds(initialEnd),
+                PeriodSeconds = seconds,
+                InitialCost = initialCost,
+                Periods = periods,
+            };
+        }
+        finally
+        {
+            foreach (var t in trainers.Values) t.Dispose();
+            File.Delete(snapshot);
+        }
+    }
+
+    private Trainer NewTrainer() =>
+        new(_config with { Training = _config.Training with { EvalEvery = 0 } }, _data, _device);
+
+    private static string Date(long unix) => DateTimeOffset.FromUnixTimeSeconds(unix).ToString("yyyy-MM-dd HH:mm");
+
+    /// <summary>The items whose first event is before <paramref name="time"/>.</summary>
+    private long[] Known(long time) => _data.Corpus.Where(i => _firstSeen[i] < time).ToArray();
+
+    /// <summary>Every user's latest window before <paramref name="end"/>, every position learning.</summary>
+    private Cost TrainFromScratch(Trainer trainer, long end, int epochs, int seed)
+    {
+        var windows = new List<TokenWindow>();
+        for (int u = 0; u < _data.UserCount; u++)
+        {
+            int n = CountBefore(_data.Tokens(u), end);
+            if (n < 2) continue;
+            var w = LeaveOneOutSplit.Window(_data, u, n, _config.Model.MaxLength + 1, _config.Features, 0, null);
+            if (w.Supervised!.Any(x => x)) windows.Add(w);
+        }
+        var known = Known(end);
+        var cost = Cost.Zero;
+        for (int e = 1; e <= epochs; e++) cost += Cost.Of(trainer.TrainOn(windows, known, seed + e));
+        return cost;
+    }
+
+    /// <summary>
+    /// The period's training windows: each active user's latest window ending at the period's end, learning only at
+    /// positions whose next item falls in the period (the history before it is context).
+    /// </summary>
+    private List<TokenWindow> StreamingWindows(long start, long end)
+    {
+        var windows = new List<TokenWindow>();
+        for (int u = 0; u < _data.UserCount; u++)
+        {
+            var tokens = _data.Tokens(u);
+            int n = CountBefore(tokens, end);
+            if (n < 2 || tokens[n - 1].Timestamp < start) continue;
+            var w = LeaveOneOutSplit.Window(_data, u, n, _config.Model.MaxLength + 1, _config.Features, 0, null);
+            var mask = (bool[])w.Supervised!.Clone();
+            for (int i = 0; i + 1 < mask.Length; i++) mask[i] &= w.HistoryTimestamps[i + 1] >= start;
+            if (mask.Any(x => x)) windows.Add(w with { Supervised = mask });
+        }
+        return windows;
+    }
+
+    /// <summary>Every item event of the period whose item was known at its start, as a history → target case.
+    /// </summary>
+    private (List<TokenWindow> Cases, int Unknown, int Total) EvaluationCases(long start, long end)
+    {
+        var cases = new List<TokenWindow>();
+        int unknown = 0, total = 0;
+        for (int u = 0; u < _data.UserCount; u++)
+        {
+            var tokens = _data.Tokens(u);
+            for (int j = 1; j < tokens.Length; j++)
+            {
+                var t = tokens[j];
+                if (!t.IsItem || t.Timestamp < start || t.Timestamp >= end) continue;
+                total++;
+                if (_firstSeen[t.Value] >= start) { unknown++; continue; }
+                var w = LeaveOneOutSplit.Window(_data, u, j, _config.Model.MaxLength, _config.Features, t.Value,
+                    t.Timestamp);
+                if (w.History.Length > 0) cases.Add(w);
+            }
+        }
+        return (cases, unknown, total);
+    }
+
+    private StreamingScores Score(SequenceEncoder model, List<TokenWindow> cases, long[] known)
+    {
+        if (cases.Count == 0) return new StreamingScores();
+        var ranks = Evaluator.Ranks(model, cases, known, _device, _config.Training.EvalBatchSize);
+        var newRanks = ranks.Where((_, i) => _firstSeen[cases[i].Target] >= _initialEnd).ToList();
+        var all = RetrievalMetrics.FromRanks(ranks);
+        return new StreamingScores
+        {
+            Hr10 = all.Hr10,
+            Ndcg10 = all.Ndcg10,
+            NewItemHr10 = newRanks.Count == 0 ? null : newRanks.Average(r => RetrievalMetrics.HitRate(r, 10)),
+        };
+    }
+
+    private long _initialEnd;
+
+    private static int CountBefore(ReadOnlySpan<Token> tokens, long time)
+    {
+        int n = 0;
+        while (n < tokens.Length && tokens[n].Timestamp < time) n++;
+        return n;
+    }
+}
