@@ -20,9 +20,15 @@ internal static class GenerateRatingsCommand
         var minLength = new Option<int>("--min-length") { Description = "Shortest history.", DefaultValueFactory = _ => 20 };
         var maxLength = new Option<int>("--max-length") { Description = "Longest history (users run out of unseen liked items earlier if interests hold too few items).", DefaultValueFactory = _ => 120 };
         var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 7 };
+        var lifetime = new Option<double>("--item-lifetime-days")
+        {
+            Description = "A changing catalog: each item is born at a random time over the log's year and can be "
+                + "chosen only this many days after it; 0 (default): every item always available.",
+            DefaultValueFactory = _ => 0,
+        };
         var cmd = new Command("generate-ratings", "Write a synthetic ratings CSV (sequential structure: interests, drifting, item chains) with history lengths you choose.")
         {
-            output, users, items, interests, minLength, maxLength, seed,
+            output, users, items, interests, minLength, maxLength, seed, lifetime,
         };
         cmd.SetAction(r => Cli.Run(() =>
         {
@@ -34,6 +40,8 @@ internal static class GenerateRatingsCommand
                 MinLength = r.GetValue(minLength),
                 MaxLength = r.GetValue(maxLength),
                 Seed = r.GetValue(seed),
+                ItemLifetimeDays = r.GetValue(lifetime) >= 0 ? r.GetValue(lifetime)
+                    : throw new ArgumentException($"--item-lifetime-days {r.GetValue(lifetime)}: expected 0 or more."),
             });
             var path = r.GetValue(output)!;
             var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;

@@ -34,6 +34,17 @@ public static class SyntheticData
 
         var events = new List<Interaction>(o.Users * (o.MinLength + o.MaxLength) / 2);
         long start = 1_000_000_000;
+        // Births over the span users start in (and a little before, so that the first users find items), from a
+        // generator of their own: without lifetimes the log is the same as before lifetimes existed.
+        var birth = new long[perInterest * o.Interests + 1];
+        long lifetime = (long)(o.ItemLifetimeDays * 86_400);
+        if (lifetime > 0)
+        {
+            var births = new Random(o.Seed + 1);
+            for (int i = 1; i < birth.Length; i++)
+                birth[i] = start - lifetime / 4 + (long)(births.NextDouble() * 3.2e7);
+        }
+        bool Alive(int item, long time) => lifetime <= 0 || (time >= birth[item] && time < birth[item] + lifetime);
         for (int u = 1; u <= o.Users; u++)
         {
             int nInterests = 2 + rng.Next(3);
@@ -51,12 +62,13 @@ public static class SyntheticData
                 {
                     // Next step(s) along the chain.
                     int p = chainPos[last].Pos + 1 + (rng.NextDouble() < 0.8 ? 0 : 1);
-                    if (p < perInterest && !seen.Contains(members[current][p])) item = members[current][p];
+                    if (p < perInterest && !seen.Contains(members[current][p]) && Alive(members[current][p], t))
+                        item = members[current][p];
                 }
-                for (int tries = 0; item < 0 && tries < 50; tries++)
+                for (int tries = 0; item < 0 && tries < (lifetime > 0 ? 400 : 50); tries++)
                 {
                     int cand = members[current][Sample(zipfCdf, rng)];
-                    if (!seen.Contains(cand)) item = cand;
+                    if (!seen.Contains(cand) && Alive(cand, t)) item = cand;
                 }
                 if (item < 0) break; // the user has exhausted what they like
                 seen.Add(item);

@@ -27,6 +27,12 @@ public sealed record SyntheticOptions
     /// <summary>Chance of a negative rating (1 or 2).</summary>
     public double NegativeProbability { get; init; } = 0.1;
 
+    /// <summary>
+    /// A changing catalog: with a positive value every item is born at a random time over the log's year and can be
+    /// chosen only for this many days after it (then it dies); 0 (the default) keeps every item available always.
+    /// </summary>
+    public double ItemLifetimeDays { get; init; }
+
     /// <summary>Random seed: the same options and seed give the same dataset.</summary>
     public int Seed { get; init; } = 7;
 }
