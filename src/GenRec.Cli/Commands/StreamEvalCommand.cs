@@ -44,6 +44,12 @@ internal static class StreamEvalCommand
             Description = "Passes of a streaming update over its period (1: the paper's one-pass setting).",
             DefaultValueFactory = _ => 1,
         };
+        var replay = new Option<double>("--replay")
+        {
+            Description = "Windows of earlier history mixed into each streaming pass, per window of the new period "
+                + "(0: the period's events only).",
+            DefaultValueFactory = _ => 0,
+        };
         var policies = new Option<string>("--policies")
         {
             Description = "Comma-separated: frozen, streaming, retrain.",
@@ -63,7 +69,8 @@ internal static class StreamEvalCommand
             + "period; frozen, one-pass streaming and full-retrain policies side by side, with HR@10 / NDCG@10 overall "
             + "and on new items, and compute.")
         {
-            config, data, period, initial, periods, epochs, streamEpochs, policies, set, outDir, device, threads, json,
+            config, data, period, initial, periods, epochs, streamEpochs, replay, policies, set, outDir, device, threads,
+            json,
         };
         cmd.SetAction(r => Cli.Run(() =>
         {
@@ -87,7 +94,7 @@ internal static class StreamEvalCommand
             };
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var report = protocol.Run(length, r.GetValue(initial), r.GetValue(periods), cfg.Training.Epochs,
-                r.GetValue(streamEpochs), chosen);
+                r.GetValue(streamEpochs), chosen, r.GetValue(replay));
             if (r.GetValue(outDir) is { } dir)
             {
                 Directory.CreateDirectory(dir);

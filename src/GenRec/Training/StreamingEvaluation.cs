@@ -53,8 +53,9 @@ public sealed class StreamingEvaluation
     /// period.
     /// </summary>
     public StreamingReport Run(TimeSpan period, double initialShare, int maxPeriods, int epochs, int streamEpochs,
-        IReadOnlyList<StreamingPolicy> policies)
+        IReadOnlyList<StreamingPolicy> policies, double replay = 0)
     {
+        if (replay < 0) throw new ArgumentException($"replay {replay}: expected 0 or more windows per new one.");
         if (initialShare is <= 0 or >= 1)
             throw new ArgumentException($"initial share {initialShare}: expected a fraction of the events, 0 < x < 1.");
         if (period <= TimeSpan.Zero) throw new ArgumentException($"period {period}: expected a positive duration.");
@@ -114,7 +115,11 @@ public sealed class StreamingEvaluation
                     Progress?.Report($"{name}: streaming update");
                     var span = StreamingWindows(start, end);
                     for (int e = 0; e < streamEpochs && span.Count > 0; e++)
-                        streamCost += Cost.Of(streaming.TrainOn(span, Known(end), 1_000_000 + 1000 * p + e));
+                    {
+                        var pass = span.Concat(Replay(start, (int)Math.Round(replay * span.Count), 1000 * p + e))
+                            .ToList();
+                        streamCost += Cost.Of(streaming.TrainOn(pass, Known(end), 1_000_000 + 1000 * p + e));
+                    }
                 }
                 periods.Add(new StreamingPeriod
                 {
@@ -189,6 +194,27 @@ public sealed class StreamingEvaluation
             if (mask.Any(x => x)) windows.Add(w with { Supervised = mask });
         }
         return windows;
+    }
+
+    /// <summary>
+    /// Replay: <paramref name="count"/> windows of earlier history (users drawn at random, each user's latest window
+    /// before <paramref name="before"/>, every position learning), mixed into a streaming update so that the model
+    /// keeps what it knew while it learns the new period.
+    /// </summary>
+    private IEnumerable<TokenWindow> Replay(long before, int count, int seed)
+    {
+        if (count <= 0) yield break;
+        var rng = new Random(unchecked(_config.Training.Seed * 7919 + seed));
+        for (int drawn = 0, tries = 0; drawn < count && tries < 20 * count; tries++)
+        {
+            int u = rng.Next(_data.UserCount);
+            int n = CountBefore(_data.Tokens(u), before);
+            if (n < 2) continue;
+            var w = LeaveOneOutSplit.Window(_data, u, n, _config.Model.MaxLength + 1, _config.Features, 0, null);
+            if (!w.Supervised!.Any(x => x)) continue;
+            drawn++;
+            yield return w;
+        }
     }
 
     /// <summary>Every item event of the period whose item was known at its start, as a history → target case.

@@ -83,4 +83,18 @@ public class StreamingEvaluationTests(Xunit.Abstractions.ITestOutputHelper outpu
         // A streaming update costs a small part of a retrain.
         Assert.True(second.StreamCost.Tokens * 4 < second.RetrainCost.Tokens);
     }
+
+    [Fact]
+    public void ReplayMixesEarlierWindowsIntoEachUpdate()
+    {
+        using var data = Log();
+        var streaming = new[] { StreamingPolicy.Streaming };
+        var plain = new StreamingEvaluation(Config, data, CPU).Run(TimeSpan.FromDays(10), 0.5, 2, 2, 1, streaming);
+        var mixed = new StreamingEvaluation(Config, data, CPU)
+            .Run(TimeSpan.FromDays(10), 0.5, 2, 2, 1, streaming, replay: 2);
+        // Twice as many earlier windows as new ones: more than twice the tokens.
+        Assert.True(mixed.Periods[0].StreamCost.Tokens > 2 * plain.Periods[0].StreamCost.Tokens);
+        Assert.Throws<ArgumentException>(() => new StreamingEvaluation(Config, data, CPU)
+            .Run(TimeSpan.FromDays(10), 0.5, 2, 2, 1, streaming, replay: -1));
+    }
 }
