@@ -69,8 +69,8 @@ internal static class StreamEvalCommand
             + "period; frozen, one-pass streaming and full-retrain policies side by side, with HR@10 / NDCG@10 overall "
             + "and on new items, and compute.")
         {
-            config, data, period, initial, periods, epochs, streamEpochs, replay, policies, set, outDir, device, threads,
-            json,
+            config, data, period, initial, periods, epochs, streamEpochs, replay, policies, set, outDir, device,
+            threads, json,
         };
         cmd.SetAction(r => Cli.Run(() =>
         {
