@@ -84,6 +84,13 @@ public static class ServiceHost
         app.Use(async (ctx, next) =>
         {
             string id = RequestId(ctx);
+            // A server error, counted and logged once, with the id the response carries.
+            void ReportServerError(Exception? e, string what)
+            {
+                metrics.ServerError();
+                log.LogError(e, "request {RequestId} {Method} {Path} {What}", id, ctx.Request.Method, ctx.Request.Path,
+                    what);
+            }
             ctx.Response.OnStarting(() =>
             {
                 ctx.Response.Headers[RequestIdHeader] = id;
@@ -96,11 +103,7 @@ public static class ServiceHost
                 await next(ctx);
                 // A handler's own 500 (a reload that failed) is a server error too: logged once, like a thrown one.
                 if (ctx.Response.StatusCode is >= 500 and not 503)
-                {
-                    metrics.ServerError();
-                    log.LogError("request {RequestId} {Method} {Path} answered {Status}", id, ctx.Request.Method,
-                        ctx.Request.Path, ctx.Response.StatusCode);
-                }
+                    ReportServerError(null, $"answered {ctx.Response.StatusCode}");
             }
             catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
             {
@@ -110,12 +113,7 @@ public static class ServiceHost
             {
                 var (status, message) = Refusal(e)
                     ?? (500, $"internal error; reported in the service log as request {id}.");
-                if (status == 500)
-                {
-                    metrics.ServerError();
-                    log.LogError(e, "request {RequestId} {Method} {Path} failed", id, ctx.Request.Method,
-                        ctx.Request.Path);
-                }
+                if (status == 500) ReportServerError(e, "failed");
                 ctx.Response.Clear();
                 ctx.Response.StatusCode = status;
                 if (e is StoreUnavailableException u)
@@ -126,9 +124,7 @@ public static class ServiceHost
             catch (Exception e)
             {
                 // Too late to answer with an error: the status line has gone. Logged once, then the connection ends.
-                metrics.ServerError();
-                log.LogError(e, "request {RequestId} {Method} {Path} failed after its response started", id,
-                    ctx.Request.Method, ctx.Request.Path);
+                ReportServerError(e, "failed after its response started");
                 ctx.Abort();
             }
         });

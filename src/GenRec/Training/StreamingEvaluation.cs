@@ -72,7 +72,6 @@ public sealed class StreamingEvaluation
         if (bounds.Count == 0)
             throw new ArgumentException("no events after the initial span; lower the initial share.");
 
-        _initialEnd = initialEnd;
         Progress?.Report($"initial model: {epochs} epochs on the events before {Date(initialEnd)}");
         var trainers = new Dictionary<StreamingPolicy, Trainer>();
         var snapshot = Path.GetTempFileName();
@@ -108,17 +107,18 @@ public sealed class StreamingEvaluation
                 var (cases, unknown, total) = EvaluationCases(start, end);
                 var known = Known(start);
                 var scores = policies.ToDictionary(policy => policy,
-                    policy => Score(trainers[policy].Model, cases, known));
+                    policy => Score(trainers[policy].Model, cases, known, initialEnd));
                 var streamCost = Cost.Zero;
                 if (trainers.TryGetValue(StreamingPolicy.Streaming, out var streaming))
                 {
                     Progress?.Report($"{name}: streaming update");
                     var span = StreamingWindows(start, end);
+                    var knownAfter = Known(end);
                     for (int e = 0; e < streamEpochs && span.Count > 0; e++)
                     {
                         var pass = span.Concat(Replay(start, (int)Math.Round(replay * span.Count), 1000 * p + e))
                             .ToList();
-                        streamCost += Cost.Of(streaming.TrainOn(pass, Known(end), 1_000_000 + 1000 * p + e));
+                        streamCost += Cost.Of(streaming.TrainOn(pass, knownAfter, 1_000_000 + 1000 * p + e));
                     }
                 }
                 periods.Add(new StreamingPeriod
@@ -162,14 +162,8 @@ public sealed class StreamingEvaluation
     /// <summary>Every user's latest window before <paramref name="end"/>, every position learning.</summary>
     private Cost TrainFromScratch(Trainer trainer, long end, int epochs, int seed)
     {
-        var windows = new List<TokenWindow>();
-        for (int u = 0; u < _data.UserCount; u++)
-        {
-            int n = CountBefore(_data.Tokens(u), end);
-            if (n < 2) continue;
-            var w = LeaveOneOutSplit.Window(_data, u, n, _config.Model.MaxLength + 1, _config.Features, 0, null);
-            if (w.Supervised!.Any(x => x)) windows.Add(w);
-        }
+        var windows = Enumerable.Range(0, _data.UserCount).Select(u => LatestWindow(u, end)).OfType<TokenWindow>()
+            .ToList();
         var known = Known(end);
         var cost = Cost.Zero;
         for (int e = 1; e <= epochs; e++) cost += Cost.Of(trainer.TrainOn(windows, known, seed + e));
@@ -185,10 +179,7 @@ public sealed class StreamingEvaluation
         var windows = new List<TokenWindow>();
         for (int u = 0; u < _data.UserCount; u++)
         {
-            var tokens = _data.Tokens(u);
-            int n = CountBefore(tokens, end);
-            if (n < 2 || tokens[n - 1].Timestamp < start) continue;
-            var w = LeaveOneOutSplit.Window(_data, u, n, _config.Model.MaxLength + 1, _config.Features, 0, null);
+            if (LatestWindow(u, end) is not { } w || w.HistoryTimestamps[^1] < start) continue;
             var mask = (bool[])w.Supervised!.Clone();
             for (int i = 0; i + 1 < mask.Length; i++) mask[i] &= w.HistoryTimestamps[i + 1] >= start;
             if (mask.Any(x => x)) windows.Add(w with { Supervised = mask });
@@ -207,11 +198,7 @@ public sealed class StreamingEvaluation
         var rng = new Random(unchecked(_config.Training.Seed * 7919 + seed));
         for (int drawn = 0, tries = 0; drawn < count && tries < 20 * count; tries++)
         {
-            int u = rng.Next(_data.UserCount);
-            int n = CountBefore(_data.Tokens(u), before);
-            if (n < 2) continue;
-            var w = LeaveOneOutSplit.Window(_data, u, n, _config.Model.MaxLength + 1, _config.Features, 0, null);
-            if (!w.Supervised!.Any(x => x)) continue;
+            if (LatestWindow(rng.Next(_data.UserCount), before) is not { } w) continue;
             drawn++;
             yield return w;
         }
@@ -240,11 +227,11 @@ public sealed class StreamingEvaluation
         return (cases, unknown, total);
     }
 
-    private StreamingScores Score(SequenceEncoder model, List<TokenWindow> cases, long[] known)
+    private StreamingScores Score(SequenceEncoder model, List<TokenWindow> cases, long[] known, long initialEnd)
     {
         if (cases.Count == 0) return new StreamingScores();
         var ranks = Evaluator.Ranks(model, cases, known, _device, _config.Training.EvalBatchSize);
-        var newRanks = ranks.Where((_, i) => _firstSeen[cases[i].Target] >= _initialEnd).ToList();
+        var newRanks = ranks.Where((_, i) => _firstSeen[cases[i].Target] >= initialEnd).ToList();
         var all = RetrievalMetrics.FromRanks(ranks);
         return new StreamingScores
         {
@@ -254,7 +241,17 @@ public sealed class StreamingEvaluation
         };
     }
 
-    private long _initialEnd;
+    /// <summary>
+    /// The user's latest training window of the tokens before <paramref name="before"/>, every position learning; null
+    /// when no position of it can learn.
+    /// </summary>
+    private TokenWindow? LatestWindow(int user, long before)
+    {
+        int n = CountBefore(_data.Tokens(user), before);
+        if (n < 2) return null;
+        var w = LeaveOneOutSplit.Window(_data, user, n, _config.Model.MaxLength + 1, _config.Features, 0, null);
+        return w.Supervised!.Any(x => x) ? w : null;
+    }
 
     private static int CountBefore(ReadOnlySpan<Token> tokens, long time)
     {

@@ -255,7 +255,7 @@ public sealed class Trainer : IDisposable
         Model.train();
         int steps = 0;
         long tokens = 0;
-        var batches = EpochBatches(windows, epoch);
+        var batches = EpochPlan.Batches(windows, _config, epoch);
         foreach (var batch in batches)
         {
             Step(batch, out long n, out _, epoch, ++steps);
@@ -263,9 +263,6 @@ public sealed class Trainer : IDisposable
         }
         return (steps, tokens, clock.Elapsed.TotalSeconds);
     }
-
-    private List<TokenWindow[]> EpochBatches(IReadOnlyList<TokenWindow> windows, int epoch) =>
-        EpochPlan.Batches(windows, _config, epoch);
 
     /// <summary>The batches of epoch <paramref name="epoch"/> (<see cref="EpochPlan"/>).</summary>
     internal List<TokenWindow[]> EpochBatches(int epoch) => EpochPlan.Batches(Split.Train, _config, epoch);
