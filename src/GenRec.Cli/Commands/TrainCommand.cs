@@ -28,13 +28,57 @@ internal static class TrainCommand
             Description = "With --select-by: stop after this many evaluations without a better validation value "
                 + "(training.patience; 0 trains every epoch).",
         };
+        var events = new Option<string?>("--events")
+        {
+            Description = "With --resume: train on the events that arrived after the run's watermark (incremental "
+                + "training): a file with a header user,item,timestamp that only grows at its end, or the service's "
+                + "store (sqlite:PATH, redis:HOST:PORT). One update per call; exactly once across crashes.",
+        };
+        var passes = new Option<int>("--passes")
+        {
+            Description = "With --events: passes over the new events (1: the one-pass streaming setting).",
+            DefaultValueFactory = _ => 1,
+        };
+        var replay = new Option<double>("--replay")
+        {
+            Description = "With --events: windows of earlier history mixed in per new window (0: none).",
+        };
+        var maxEvents = new Option<int>("--max-events")
+        {
+            Description = "With --events: most new events one update takes (0: all).",
+        };
+        var checkpointEvery = new Option<int>("--checkpoint-every")
+        {
+            Description = "With --events: steps between checkpoints inside an update.",
+            DefaultValueFactory = _ => 1,
+        };
+        var publish = new Option<string?>("--publish")
+        {
+            Description = "With --events: publish each updated model into this folder (model-WATERMARK.ckpt, "
+                + "written atomically) for genrec serve --watch.",
+        };
+        var keep = new Option<int>("--keep")
+        {
+            Description = "With --publish: published models kept.",
+            DefaultValueFactory = _ => 3,
+        };
+        var capacity = new Option<int?>("--item-capacity")
+        {
+            Description = "With --events: most rows of the item table (training.itemCapacity; 0: no bound); past it "
+                + "the least recently seen added items are evicted.",
+        };
+        var minItemEvents = new Option<int?>("--min-item-events")
+        {
+            Description = "With --events: events a new item needs before it gets a row (training.minItemEvents).",
+        };
         var skipBad = Options.SkipBadRows();
         var json = Options.Json();
         var device = Options.Device();
         var threads = Options.Threads();
         var cmd = new Command("train", "Train a generative retrieval model (HSTU or SASRec) with sampled softmax, evaluating on the leave-one-out split.")
         {
-            config, data, skipBad, outDir, resume, epochs, seed, set, selectBy, patience, device, threads, json,
+            config, data, skipBad, outDir, resume, epochs, seed, set, selectBy, patience, events, passes, replay,
+            maxEvents, checkpointEvery, publish, keep, capacity, minItemEvents, device, threads, json,
         };
         cmd.SetAction(r => Cli.Run(() =>
         {
@@ -45,6 +89,28 @@ internal static class TrainCommand
                 overrides.AddRange([$"training.selectBy={metric}", "training.split=validation"]);
             if (r.GetValue(patience) is int p) overrides.Add($"training.patience={p}");
             var resumeDir = r.GetValue(resume);
+            if (r.GetValue(events) is { } eventLog)
+            {
+                if (resumeDir is null)
+                    throw new ArgumentException("--events continues a run: give its folder with --resume RUN_DIR.");
+                if (r.GetValue(config) is not null || r.GetValue(set) is { Length: > 0 }
+                    || r.GetValue(epochs) is not null || r.GetValue(seed) is not null
+                    || r.GetValue(outDir) is not null || r.GetValue(selectBy) is not null
+                    || r.GetValue(patience) is not null)
+                    throw new ArgumentException("--events trains the run's model on new events with the run's config; "
+                        + "--config, --set, --epochs, --seed, --out, --select-by and --patience do not apply.");
+                return IncrementalTrain.Run(resumeDir, r.GetValue(data)!, eventLog, new IncrementalOptions
+                {
+                    Passes = r.GetValue(passes),
+                    Replay = r.GetValue(replay),
+                    MaxEvents = r.GetValue(maxEvents),
+                    CheckpointEvery = r.GetValue(checkpointEvery),
+                    PublishDirectory = r.GetValue(publish),
+                    KeepPublished = r.GetValue(keep),
+                    ItemCapacity = r.GetValue(capacity),
+                    MinItemEvents = r.GetValue(minItemEvents),
+                }, Cli.Setup(r.GetValue(device)!, r.GetValue(threads)), r.GetValue(json));
+            }
             ExperimentConfig cfg;
             if (resumeDir is not null)
             {

@@ -18,6 +18,14 @@ public interface IHistoryStore : IAsyncDisposable
     /// <summary>The user's latest <paramref name="max"/> events, oldest first (time, then arrival order).</summary>
     Task<IReadOnlyList<StoredEvent>> ReadAsync(string user, int max, CancellationToken cancel = default);
 
+    /// <summary>
+    /// The log of item events across all users in arrival order, for incremental training: up to
+    /// <paramref name="max"/> events whose sequence number is above <paramref name="after"/>. Sequence numbers rise
+    /// with every stored event and are never reused, so a trainer's watermark is one of them. A features-only event may
+    /// come back with an empty item (it trains nothing); page on with the last sequence number returned.
+    /// </summary>
+    Task<IReadOnlyList<GenRec.Data.LoggedEvent>> ReadLogAsync(long after, int max, CancellationToken cancel = default);
+
     /// <summary>Checks the store answers (for /healthz).</summary>
     Task<bool> PingAsync(CancellationToken cancel = default);
 }

@@ -21,16 +21,19 @@ public sealed class RedisHistoryStore : IHistoryStore
     private readonly TimeSpan _timeout;
 
     // One atomic step: assign arrival numbers, skip events whose client id the user's id set already holds, add the
-    // rest. KEYS: events, arrival counter, ids. ARGV: count, then (id or "", timestamp, member without its number).
+    // rest, each also to the end of the global log (incremental training's input; its position is the event's
+    // sequence number). KEYS: events, arrival counter, ids, log. ARGV: count, escaped user, then (id or "",
+    // timestamp, member without its number).
     private const string AppendScript = """
         local n = tonumber(ARGV[1])
         local seq = tonumber(redis.call('GET', KEYS[2]) or '0')
         local stored = 0
         for i = 0, n - 1 do
-          local id = ARGV[2 + 3 * i]
+          local id = ARGV[3 + 3 * i]
           if id == '' or redis.call('SADD', KEYS[3], id) == 1 then
             seq = seq + 1
-            redis.call('ZADD', KEYS[1], ARGV[3 + 3 * i], string.format('%020d', seq) .. '\t' .. ARGV[4 + 3 * i])
+            redis.call('ZADD', KEYS[1], ARGV[4 + 3 * i], string.format('%020d', seq) .. '\t' .. ARGV[5 + 3 * i])
+            redis.call('RPUSH', KEYS[4], ARGV[2] .. '\t' .. ARGV[4 + 3 * i] .. '\t' .. ARGV[5 + 3 * i])
             stored = stored + 1
           end
         end
@@ -79,6 +82,10 @@ public sealed class RedisHistoryStore : IHistoryStore
     }
 
     private static RedisKey Key(string user) => "genrec:events:" + user;
+
+    /// <summary>Every stored event in arrival order: "user TAB timestamp TAB member" (escaped as members are).
+    /// </summary>
+    private static readonly RedisKey Log = "genrec:log";
 
     private static RedisKey Counter(string user) => "genrec:seq:" + user;
 
@@ -129,20 +136,21 @@ public sealed class RedisHistoryStore : IHistoryStore
     private async Task<int> AppendCoreAsync(string user, IReadOnlyList<StoredEvent> events)
     {
         if (events.Count == 0) return 0;
-        var args = new RedisValue[1 + 3 * events.Count];
+        var args = new RedisValue[2 + 3 * events.Count];
         args[0] = events.Count;
+        args[1] = Escape(user);
         for (int i = 0; i < events.Count; i++)
         {
             var e = events[i];
             // Members are "seq<TAB>[=item]<TAB>[=action]<TAB>[features JSON]"; tabs and backslashes are escaped.
             string features = e.Features is { Count: > 0 } fs ? Escape(FeatureJson.Write(fs)) : "";
-            args[1 + 3 * i] = e.Id ?? "";
-            args[2 + 3 * i] = e.Timestamp;
-            args[3 + 3 * i] = string.Create(CultureInfo.InvariantCulture,
+            args[2 + 3 * i] = e.Id ?? "";
+            args[3 + 3 * i] = e.Timestamp;
+            args[4 + 3 * i] = string.Create(CultureInfo.InvariantCulture,
                 $"{(e.Item is null ? "" : "=" + Escape(e.Item))}\t{(e.Action is null ? "" : "=" + Escape(e.Action))}\t{features}");
         }
         var stored = await _redis.GetDatabase().ScriptEvaluateAsync(AppendScript,
-            [Key(user), Counter(user), Ids(user)], args);
+            [Key(user), Counter(user), Ids(user), Log], args);
         return (int)stored;
     }
 
@@ -160,6 +168,24 @@ public sealed class RedisHistoryStore : IHistoryStore
         }
         return list;
     }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<GenRec.Data.LoggedEvent>> ReadLogAsync(long after, int max,
+        CancellationToken cancel = default) => GuardAsync(async () =>
+        {
+            var entries = await _redis.GetDatabase().ListRangeAsync(Log, after, after + max - 1);
+            var list = new List<GenRec.Data.LoggedEvent>(entries.Length);
+            for (int i = 0; i < entries.Length; i++)
+            {
+                var parts = ((string)entries[i]!).Split('\t');
+                if (parts.Length != 5 || !long.TryParse(parts[1], CultureInfo.InvariantCulture, out long ts))
+                    throw new InvalidDataException($"redis {Log}: damaged entry {after + i + 1} '{entries[i]}'.");
+                // A features-only event keeps its place in the log with an empty item (it trains nothing).
+                string item = parts[2].Length == 0 ? "" : Unescape(parts[2][1..]);
+                list.Add(new GenRec.Data.LoggedEvent(after + i + 1, Unescape(parts[0]), item, ts));
+            }
+            return (IReadOnlyList<GenRec.Data.LoggedEvent>)list;
+        });
 
     private static string Escape(string v) => v.Replace("\\", "\\\\").Replace("\t", "\\t");
 

@@ -163,6 +163,24 @@ public sealed class SqliteHistoryStore : IHistoryStore
     }
 
     /// <inheritdoc />
+    public Task<IReadOnlyList<GenRec.Data.LoggedEvent>> ReadLogAsync(long after, int max,
+        CancellationToken cancel = default) => GuardAsync(async () =>
+        {
+            // seq is assigned inside the single writer's transaction, so no later commit can hold a lower one.
+            await using var c = await ConnectAsync(cancel);
+            await using var cmd = c.CreateCommand();
+            cmd.CommandText = "SELECT seq, user, item, ts FROM events WHERE seq > $a AND item <> '' "
+                + "ORDER BY seq LIMIT $n";
+            cmd.Parameters.AddWithValue("$a", after);
+            cmd.Parameters.AddWithValue("$n", max);
+            var list = new List<GenRec.Data.LoggedEvent>();
+            await using var r = await cmd.ExecuteReaderAsync(cancel);
+            while (await r.ReadAsync(cancel))
+                list.Add(new GenRec.Data.LoggedEvent(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetInt64(3)));
+            return (IReadOnlyList<GenRec.Data.LoggedEvent>)list;
+        });
+
+    /// <inheritdoc />
     public async Task<bool> PingAsync(CancellationToken cancel = default)
     {
         try

@@ -49,6 +49,13 @@ public sealed record Checkpoint
         Data.ItemIds.EnsureFeatures(path, Dataset, Features, Config.Features, data);
     }
 
+    /// <summary>Incremental training's position on its event log (<c>genrec train --resume RUN --events SOURCE</c>);
+    /// null for a model trained only on its dataset.</summary>
+    public StreamState? Stream { get; init; }
+
+    /// <summary>When the file was written (UTC): the age of a served model is measured from it.</summary>
+    public DateTimeOffset? WrittenAt { get; init; }
+
     /// <summary>Epochs completed.</summary>
     public int Epoch { get; init; }
 
@@ -98,7 +105,8 @@ public sealed record Checkpoint
             using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.ReadWrite))
             using (var w = new BinaryWriter(fs))
             {
-                var header = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(this, ExperimentConfig.Json));
+                var header = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(this with { WrittenAt = DateTimeOffset.UtcNow },
+                    ExperimentConfig.Json));
                 w.Write(Magic);
                 w.Write(header.Length);
                 w.Write(header);

@@ -101,6 +101,44 @@ public abstract class SequenceEncoder : nn.Module<SequenceBatch, Tensor>
     /// <summary>Number of rows in the item table.</summary>
     public long ItemTableSize => _items.weight!.shape[0];
 
+    /// <summary>
+    /// Grows the item table to <paramref name="rows"/> rows for items first seen after training (the dynamic
+    /// vocabulary): existing rows keep their values, new rows get the same initialisation as at construction. Returns
+    /// the new weight, for the optimiser to carry its state across (<see cref="Native.AdamW.Replace"/>). Models with item side features
+    /// cannot grow yet (their per-item feature ids are fixed buffers).
+    /// </summary>
+    public TorchSharp.Modules.Parameter GrowItems(long rows)
+    {
+        var old = _items.weight!;
+        if (rows <= old.shape[0])
+            throw new ArgumentException($"the item table has {old.shape[0]} rows; growing it to {rows} would not add any.");
+        if (_itemFeatures.Count > 0)
+            throw new NotSupportedException("a model with item side features cannot add items yet; retrain it on the "
+                + "data with the new items.");
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var extra = empty(rows - old.shape[0], old.shape[1], dtype: old.dtype, device: old.device);
+        extra.normal_().fmod_(Scalars.Of(2.0)).mul_(Scalars.Of(0.02));
+        var grown = new TorchSharp.Modules.Parameter(cat([old.detach(), extra], 0), requires_grad: true);
+        grown.MoveToOuterDisposeScope();
+        _items.weight = grown;
+        return grown;
+    }
+
+    /// <summary>
+    /// Gives the rows <paramref name="ids"/> a fresh initialisation (an evicted item's row, handed to a new item).
+    /// </summary>
+    public void ResetItemRows(long[] ids)
+    {
+        if (ids.Length == 0) return;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var w = _items.weight!;
+        var fresh = empty(ids.Length, w.shape[1], dtype: w.dtype, device: w.device);
+        fresh.normal_().fmod_(Scalars.Of(2.0)).mul_(Scalars.Of(0.02));
+        w.index_copy_(0, tensor(ids, device: w.device), fresh);
+    }
+
     /// <summary>Returns L2-normalised user embeddings [B, L, D]; padding positions are zero.</summary>
     public override Tensor forward(SequenceBatch batch)
     {

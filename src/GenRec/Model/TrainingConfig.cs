@@ -77,6 +77,19 @@ public sealed record TrainingConfig
     /// <summary>Whether the run selects an epoch on validation (<see cref="SelectBy"/>).</summary>
     public bool Selects => SelectBy.Length > 0;
 
+    /// <summary>
+    /// Incremental training (<c>genrec train --resume RUN --events SOURCE</c>): the most rows the item table may hold
+    /// (0: no bound). When new items would pass it, items first seen after the base training that were seen least
+    /// recently are evicted and their rows handed over; the dataset's own items are never evicted.
+    /// </summary>
+    public int ItemCapacity { get; init; }
+
+    /// <summary>
+    /// Incremental training: an item first seen after the base training gets a row once it has this many events (its
+    /// earlier events count; until then they are left out of the sequences).
+    /// </summary>
+    public int MinItemEvents { get; init; } = 1;
+
     /// <summary>Checks the values and throws a message naming the field.</summary>
     public void Validate()
     {
@@ -91,6 +104,8 @@ public sealed record TrainingConfig
         if (NumNegatives < 1) throw new ArgumentException($"training.numNegatives is {NumNegatives}; expected a positive integer.");
         if (!(Temperature > 0)) throw new ArgumentException($"training.temperature is {Temperature}; expected a positive number.");
         if (EvalEvery < 0) throw new ArgumentException($"training.evalEvery is {EvalEvery}; expected ≥ 0.");
+        if (ItemCapacity < 0) throw new ArgumentException($"training.itemCapacity is {ItemCapacity}; expected 0 (no bound) or a number of rows.");
+        if (MinItemEvents < 1) throw new ArgumentException($"training.minItemEvents is {MinItemEvents}; expected 1 or more events.");
         if (EvalBatchSize < 1) throw new ArgumentException($"training.evalBatchSize is {EvalBatchSize}; expected a positive integer.");
         ParseSplit(Split);
         if (Selects && !SelectionMetrics.Contains(SelectBy.ToLowerInvariant()))

@@ -94,6 +94,45 @@ public sealed class AdamW : IDisposable
         return -1;
     }
 
+    /// <summary>
+    /// Puts <paramref name="grown"/> in place of parameter number <paramref name="index"/> (a table that gained rows at its end): the
+    /// moments of the old rows are kept, the new rows start from zero, as a row that has not been trained yet.
+    /// </summary>
+    public void Replace(int index, Parameter grown)
+    {
+        int i = index;
+        if (i < 0 || i >= _params.Length)
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"this optimiser updates {_params.Length} parameters.");
+        long have = _m[i].shape[0];
+        if (grown.dim() != _m[i].dim() || grown.shape[0] < have)
+            throw new ArgumentException($"the grown parameter has shape [{string.Join(", ", grown.shape)}]; "
+                + $"expected at least {have} rows of the old shape.", nameof(grown));
+        using var _ = no_grad();
+        foreach (var moments in new[] { _m, _v })
+        {
+            var padded = zeros_like(grown);
+            padded.narrow(0, 0, have).copy_(moments[i]);
+            moments[i].Dispose();
+            moments[i] = padded;
+        }
+        _params[i] = grown;
+    }
+
+    /// <summary>Clears both moments of rows <paramref name="rows"/> of parameter number <paramref name="index"/> (a
+    /// row handed to a new item).</summary>
+    public void ResetRows(int index, long[] rows)
+    {
+        int i = index;
+        if (i < 0 || i >= _params.Length)
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"this optimiser updates {_params.Length} parameters.");
+        if (rows.Length == 0) return;
+        using var _ = no_grad();
+        using var at = tensor(rows, device: _m[i].device);
+        var zero = Scalars.Of(0.0);
+        _m[i].index_fill_(0, at, zero);
+        _v[i].index_fill_(0, at, zero);
+    }
+
     /// <summary>Writes the step count and both moment estimates (float32, in parameter order) for an exact resume.</summary>
     public void SaveState(BinaryWriter w)
     {

@@ -9,7 +9,9 @@ public sealed record Cost(int Steps, long Tokens, double Seconds)
     /// <summary>No training.</summary>
     public static Cost Zero { get; } = new(0, 0, 0);
 
-    /// <summary>From what <see cref="Trainer.TrainOn"/> returns.</summary>
+    /// <summary>From what
+    /// <see cref="Trainer.TrainOn(System.Collections.Generic.IReadOnlyList{GenRec.Data.TokenWindow}, long[], int)"/>
+    /// returns.</summary>
     internal static Cost Of((int Steps, long Tokens, double Seconds) c) => new(c.Steps, c.Tokens, c.Seconds);
 
     /// <summary>Both together.</summary>

@@ -94,6 +94,11 @@ internal sealed class RunFolder(string path)
         return kept.Select(x => x.Result).ToList();
     }
 
+    /// <summary>Appends an incremental update's report to <c>updates.jsonl</c>.</summary>
+    public void AppendUpdate(IncrementalReport report) =>
+        File.AppendAllText(System.IO.Path.Combine(Path, "updates.jsonl"),
+            JsonSerializer.Serialize(report, MetricsJson) + "\n");
+
     private static void WriteAtomically(string path, string text)
     {
         var tmp = path + ".tmp";

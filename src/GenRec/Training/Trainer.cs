@@ -27,7 +27,19 @@ public sealed class Trainer : IDisposable
 
     /// <summary>Builds the split, the model (seeded) and the optimiser.</summary>
     public Trainer(ExperimentConfig config, PreparedDataset data, Device device)
+        : this(config, data, device, data.ItemTableSize)
     {
+    }
+
+    /// <summary>
+    /// As the public constructor, with an item table of <paramref name="itemTableSize"/> rows: a model whose table grew
+    /// past the dataset's items (incremental training), restored with <see cref="RestoreState"/>.
+    /// </summary>
+    internal Trainer(ExperimentConfig config, PreparedDataset data, Device device, long itemTableSize)
+    {
+        if (itemTableSize < data.ItemTableSize)
+            throw new ArgumentException($"an item table of {itemTableSize} rows cannot hold {data.Name}'s "
+                + $"{data.ItemTableSize - 1} items.");
         config.Validate();
         _config = config;
         _data = data;
@@ -35,9 +47,14 @@ public sealed class Trainer : IDisposable
         Split = data.Split(config.Model.MaxLength, TrainingConfig.ParseSplit(config.Training.Split), config.Features);
         manual_seed(config.Training.Seed);
         Features = data.Features.Select(config.Features);
-        Model = SequenceEncoder.Create(config.Model, data.ItemTableSize, Features);
+        Model = SequenceEncoder.Create(config.Model, itemTableSize, Features);
         for (int g = 0; g < Features.ItemFeatures.Count; g++)
-            Model.SetItemFeatureIds(g, data.ItemFeatureIds(g) ?? throw new ArgumentException($"{data.Name}: no ids for item feature {Features.ItemFeatures[g].Name}."));
+        {
+            var ids = data.ItemFeatureIds(g) ?? throw new ArgumentException($"{data.Name}: no ids for item feature {Features.ItemFeatures[g].Name}.");
+            // Rows past the dataset's items (added later) have no side features.
+            if (itemTableSize > data.ItemTableSize) Array.Resize(ref ids, checked((int)(itemTableSize * Features.ItemFeatures[g].Width)));
+            Model.SetItemFeatureIds(g, ids);
+        }
         Model.to(device);
         var t = config.Training;
         _optimizer = new AdamW(Model.parameters(), t.LearningRate, t.Beta1, t.Beta2, t.WeightDecay);
@@ -247,7 +264,16 @@ public sealed class Trainer : IDisposable
     /// untouched. Returns the steps, the non-padding tokens and the seconds it took.
     /// </summary>
     internal (int Steps, long Tokens, double Seconds) TrainOn(IReadOnlyList<TokenWindow> windows, long[] corpus,
-        int epoch)
+        int epoch) => TrainOn(windows, corpus, epoch, 0, null, default);
+
+    /// <summary>
+    /// <see cref="TrainOn(IReadOnlyList{TokenWindow}, long[], int)"/> from step <paramref name="skip"/> of the pass's
+    /// plan (the steps before it were taken by an interrupted run), calling <paramref name="afterStep"/> with the number
+    /// of steps taken in the pass after each one and stopping early when <paramref name="cancel"/> is set. Returns the
+    /// steps taken by this call.
+    /// </summary>
+    internal (int Steps, long Tokens, double Seconds) TrainOn(IReadOnlyList<TokenWindow> windows, long[] corpus,
+        int epoch, int skip, Action<int, int>? afterStep, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
         _corpus.Dispose();
@@ -256,13 +282,58 @@ public sealed class Trainer : IDisposable
         int steps = 0;
         long tokens = 0;
         var batches = EpochPlan.Batches(windows, _config, epoch);
-        foreach (var batch in batches)
+        for (int s = skip; s < batches.Count && !cancel.IsCancellationRequested; s++)
         {
-            Step(batch, out long n, out _, epoch, ++steps);
+            double loss = Step(batches[s], out long n, out _, epoch, s + 1);
             tokens += n;
+            steps++;
+            afterStep?.Invoke(s + 1, batches.Count);
+            Progress?.Report(new TrainingProgress(epoch, epoch, s + 1, batches.Count, loss, steps / Math.Max(clock.Elapsed.TotalSeconds, 1e-9)));
         }
         return (steps, tokens, clock.Elapsed.TotalSeconds);
     }
+
+    /// <summary>The number of steps a pass over <paramref name="windows"/> takes.</summary>
+    internal int StepsFor(IReadOnlyList<TokenWindow> windows) =>
+        (windows.Count + _config.Training.BatchSize - 1) / _config.Training.BatchSize;
+
+    /// <summary>Grows the item table to <paramref name="rows"/> rows, the optimiser's state with it.</summary>
+    internal void GrowItems(long rows)
+    {
+        int index = ItemTableIndex();
+        _optimizer.Replace(index, Model.GrowItems(rows));
+    }
+
+    /// <summary>The item table's place among the parameters the optimiser updates.</summary>
+    private int ItemTableIndex() =>
+        Model.named_parameters().Select((p, i) => (p.name, i)).First(x => x.name == "items.weight").i;
+
+    /// <summary>Re-initialises the rows of <paramref name="ids"/> and clears their optimiser state.</summary>
+    internal void ResetItems(long[] ids)
+    {
+        Model.ResetItemRows(ids);
+        _optimizer.ResetRows(ItemTableIndex(), ids);
+    }
+
+    /// <summary>
+    /// Loads weights, optimiser and random-number generator from a checkpoint written with training state (a run's
+    /// <c>checkpoint.ckpt</c>); the model must have its item table size. Returns the header.
+    /// </summary>
+    internal Checkpoint RestoreState(string path)
+    {
+        var progress = new TrainingState();
+        var header = Checkpoint.Restore(path, Model, r => progress = TrainingState.Read(r, _optimizer));
+        _epochsDone = header.Epoch;
+        return header;
+    }
+
+    /// <summary>Writes <paramref name="header"/>, the weights and the optimiser and generator state to
+    /// <paramref name="path"/> (atomically), for <see cref="RestoreState"/>.</summary>
+    internal void SaveState(Checkpoint header, string path) =>
+        header.Save(path, Model, w => new TrainingState().Write(w, _optimizer, midEpoch: false));
+
+    /// <summary>The header a checkpoint of this model gets (config, item ids, feature space, metrics).</summary>
+    internal Checkpoint Describe() => Header(0, History.LastOrDefault(h => h.Metrics is not null)?.Metrics);
 
     /// <summary>The batches of epoch <paramref name="epoch"/> (<see cref="EpochPlan"/>).</summary>
     internal List<TokenWindow[]> EpochBatches(int epoch) => EpochPlan.Batches(Split.Train, _config, epoch);
@@ -407,7 +478,7 @@ public sealed class Trainer : IDisposable
     private Checkpoint Header(int stepsIntoEpoch, Evaluation.RetrievalMetrics? metrics) => new()
     {
         Config = _config,
-        ItemTableSize = _data.ItemTableSize,
+        ItemTableSize = Model.ItemTableSize,
         Features = Features.IsEmpty ? null : Features,
         Dataset = _data.Name,
         ItemKeys = _data.ItemKeys,

@@ -27,6 +27,8 @@ public class EngineSlotTests(ServiceFixture service) : IClassFixture<ServiceFixt
         public string Describe => "none";
         public Task<int> AppendAsync(string user, IReadOnlyList<GenRec.Serving.Stores.StoredEvent> events, CancellationToken cancel = default) => Task.FromResult(events.Count);
         public Task<IReadOnlyList<GenRec.Serving.Stores.StoredEvent>> ReadAsync(string user, int max, CancellationToken cancel = default) => Task.FromResult<IReadOnlyList<GenRec.Serving.Stores.StoredEvent>>([]);
+        public Task<IReadOnlyList<GenRec.Data.LoggedEvent>> ReadLogAsync(long after, int max,
+            CancellationToken cancel = default) => Task.FromResult<IReadOnlyList<GenRec.Data.LoggedEvent>>([]);
         public Task<bool> PingAsync(CancellationToken cancel = default) => Task.FromResult(true);
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }

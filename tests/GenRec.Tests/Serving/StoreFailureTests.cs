@@ -265,6 +265,9 @@ public class StoreFailureTests(ServiceFixture service, Xunit.Abstractions.ITestO
         public Task<IReadOnlyList<StoredEvent>> ReadAsync(string user, int max, CancellationToken cancel) =>
             throw new InvalidOperationException("broken on purpose");
 
+        public Task<IReadOnlyList<GenRec.Data.LoggedEvent>> ReadLogAsync(long after, int max,
+            CancellationToken cancel) => throw new InvalidOperationException("broken on purpose");
+
         public Task<bool> PingAsync(CancellationToken cancel) => Task.FromResult(true);
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;

@@ -187,6 +187,14 @@ public sealed unsafe class PreparedDataset : IDisposable
     /// <summary>The leave-one-out split, with the feature options applied.</summary>
     public LeaveOneOutSplit Split(int maxLength, EvalSplit split, FeatureOptions options) => LeaveOneOutSplit.Create(this, maxLength, split, options);
 
+    /// <summary>The row of the user with key <paramref name="userKey"/>, or null for a user the dataset does not
+    /// have.</summary>
+    public int? UserRow(string userKey)
+    {
+        _userIndex ??= Enumerable.Range(0, _userKeys.Length).ToDictionary(i => _userKeys[i], StringComparer.Ordinal);
+        return _userIndex.TryGetValue(userKey, out int u) ? u : null;
+    }
+
     /// <summary>A user's latest history (up to <paramref name="maxLength"/> tokens) for recommending the next item, or
     /// null for an unknown user. Its target is 0.</summary>
     public TokenWindow? Latest(string userKey, int maxLength, FeatureOptions options)
