@@ -105,8 +105,8 @@ public sealed record Checkpoint
             using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.ReadWrite))
             using (var w = new BinaryWriter(fs))
             {
-                var header = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(this with { WrittenAt = DateTimeOffset.UtcNow },
-                    ExperimentConfig.Json));
+                var stamped = this with { WrittenAt = DateTimeOffset.UtcNow };
+                var header = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(stamped, ExperimentConfig.Json));
                 w.Write(Magic);
                 w.Write(header.Length);
                 w.Write(header);

@@ -104,14 +104,15 @@ public abstract class SequenceEncoder : nn.Module<SequenceBatch, Tensor>
     /// <summary>
     /// Grows the item table to <paramref name="rows"/> rows for items first seen after training (the dynamic
     /// vocabulary): existing rows keep their values, new rows get the same initialisation as at construction. Returns
-    /// the new weight, for the optimiser to carry its state across (<see cref="Native.AdamW.Replace"/>). Models with item side features
-    /// cannot grow yet (their per-item feature ids are fixed buffers).
+    /// the new weight, for the optimiser to carry its state across (<see cref="Native.AdamW.Replace"/>). Models with
+    /// item side features cannot grow yet (their per-item feature ids are fixed buffers).
     /// </summary>
     public TorchSharp.Modules.Parameter GrowItems(long rows)
     {
         var old = _items.weight!;
         if (rows <= old.shape[0])
-            throw new ArgumentException($"the item table has {old.shape[0]} rows; growing it to {rows} would not add any.");
+            throw new ArgumentException(
+                $"the item table has {old.shape[0]} rows; growing it to {rows} would not add any.");
         if (_itemFeatures.Count > 0)
             throw new NotSupportedException("a model with item side features cannot add items yet; retrain it on the "
                 + "data with the new items.");

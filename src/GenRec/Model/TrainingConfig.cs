@@ -104,8 +104,10 @@ public sealed record TrainingConfig
         if (NumNegatives < 1) throw new ArgumentException($"training.numNegatives is {NumNegatives}; expected a positive integer.");
         if (!(Temperature > 0)) throw new ArgumentException($"training.temperature is {Temperature}; expected a positive number.");
         if (EvalEvery < 0) throw new ArgumentException($"training.evalEvery is {EvalEvery}; expected ≥ 0.");
-        if (ItemCapacity < 0) throw new ArgumentException($"training.itemCapacity is {ItemCapacity}; expected 0 (no bound) or a number of rows.");
-        if (MinItemEvents < 1) throw new ArgumentException($"training.minItemEvents is {MinItemEvents}; expected 1 or more events.");
+        if (ItemCapacity < 0)
+            throw new ArgumentException($"training.itemCapacity is {ItemCapacity}; expected 0 (no bound) or rows.");
+        if (MinItemEvents < 1)
+            throw new ArgumentException($"training.minItemEvents is {MinItemEvents}; expected 1 or more events.");
         if (EvalBatchSize < 1) throw new ArgumentException($"training.evalBatchSize is {EvalBatchSize}; expected a positive integer.");
         ParseSplit(Split);
         if (Selects && !SelectionMetrics.Contains(SelectBy.ToLowerInvariant()))

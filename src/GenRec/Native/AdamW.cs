@@ -95,14 +95,16 @@ public sealed class AdamW : IDisposable
     }
 
     /// <summary>
-    /// Puts <paramref name="grown"/> in place of parameter number <paramref name="index"/> (a table that gained rows at its end): the
+    /// Puts <paramref name="grown"/> in place of parameter number <paramref name="index"/> (a table that gained rows at
+    /// its end): the
     /// moments of the old rows are kept, the new rows start from zero, as a row that has not been trained yet.
     /// </summary>
     public void Replace(int index, Parameter grown)
     {
         int i = index;
         if (i < 0 || i >= _params.Length)
-            throw new ArgumentOutOfRangeException(nameof(index), index, $"this optimiser updates {_params.Length} parameters.");
+            throw new ArgumentOutOfRangeException(nameof(index), index,
+                $"this optimiser updates {_params.Length} parameters.");
         long have = _m[i].shape[0];
         if (grown.dim() != _m[i].dim() || grown.shape[0] < have)
             throw new ArgumentException($"the grown parameter has shape [{string.Join(", ", grown.shape)}]; "
@@ -124,7 +126,8 @@ public sealed class AdamW : IDisposable
     {
         int i = index;
         if (i < 0 || i >= _params.Length)
-            throw new ArgumentOutOfRangeException(nameof(index), index, $"this optimiser updates {_params.Length} parameters.");
+            throw new ArgumentOutOfRangeException(nameof(index), index,
+                $"this optimiser updates {_params.Length} parameters.");
         if (rows.Length == 0) return;
         using var _ = no_grad();
         using var at = tensor(rows, device: _m[i].device);

@@ -6,7 +6,8 @@ public sealed record IncrementalOptions
     /// <summary>Passes over the new events (1: the paper's one-pass streaming setting).</summary>
     public int Passes { get; init; } = 1;
 
-    /// <summary>Windows of earlier history mixed in per new window, so the model keeps what it knew (0: none).</summary>
+    /// <summary>Windows of earlier history mixed in per new window, so the model keeps what it knew (0: none).
+    /// </summary>
     public double Replay { get; init; }
 
     /// <summary>Most new events one update takes (0: all of them); the rest wait for the next update.</summary>
@@ -33,7 +34,8 @@ public sealed record IncrementalOptions
         if (Passes < 1) throw new ArgumentException($"--passes {Passes}: expected 1 or more.");
         if (Replay < 0) throw new ArgumentException($"--replay {Replay}: expected 0 or more windows per new one.");
         if (MaxEvents < 0) throw new ArgumentException($"--max-events {MaxEvents}: expected 0 (all) or more.");
-        if (CheckpointEvery < 1) throw new ArgumentException($"--checkpoint-every {CheckpointEvery}: expected 1 or more steps.");
+        if (CheckpointEvery < 1)
+            throw new ArgumentException($"--checkpoint-every {CheckpointEvery}: expected 1 or more steps.");
         if (KeepPublished < 1) throw new ArgumentException($"--keep {KeepPublished}: expected 1 or more models.");
     }
 }

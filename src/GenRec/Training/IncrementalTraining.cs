@@ -35,8 +35,8 @@ public sealed class IncrementalTraining(string runDirectory, PreparedDataset dat
     public IProgress<TrainingProgress>? Progress { get; set; }
 
     /// <summary>
-    /// Runs one update over the events of <paramref name="log"/> (all of it, in sequence order; <paramref name="source"/>
-    /// names it) after the run's watermark, or finishes the update an earlier run left. Cancelling stops after the
+    /// Runs one update over the events of <paramref name="log"/> (all of it, in sequence order;
+    /// <paramref name="source"/> names it) after the run's watermark, or finishes the update an earlier run left. Cancelling stops after the
     /// current step with a checkpoint to continue from.
     /// </summary>
     public IncrementalReport Run(IReadOnlyList<LoggedEvent> log, string source, CancellationToken cancel = default)
@@ -59,8 +59,8 @@ public sealed class IncrementalTraining(string runDirectory, PreparedDataset dat
                 + $"(genrec train --resume {runDirectory}).");
         var state = header.Stream ?? new StreamState { Source = source };
         if (state.Source != source)
-            throw new ArgumentException($"{path}: the run reads events from {state.Source}, not {source}; its watermark "
-                + $"(event {state.Watermark}) numbers that log's events.");
+            throw new ArgumentException($"{path}: the run reads events from {state.Source}, not {source}; its "
+                + $"watermark (event {state.Watermark}) numbers that log's events.");
         var pending = state.Pending;
         var cfg = Configure(header.Config, pending is not null, path);
         var space = data.Features.Select(cfg.Features);
@@ -73,8 +73,8 @@ public sealed class IncrementalTraining(string runDirectory, PreparedDataset dat
         using var trainer = new Trainer(cfg, data, device, header.ItemTableSize) { Progress = Progress };
         if (trainer.DataFingerprint != header.DataFingerprint)
             throw new InvalidDataException($"{path}: the run was trained on other data than {data.Name} (fingerprint "
-                + $"{header.DataFingerprint[..12]}… at the checkpoint, {trainer.DataFingerprint[..12]}… now); pass the "
-                + "data it was trained on: the history before the new events.");
+                + $"{header.DataFingerprint[..12]}… at the checkpoint, {trainer.DataFingerprint[..12]}… now); pass "
+                + "the data it was trained on: the history before the new events.");
         trainer.RestoreState(path);
         var keys = (header.ItemKeys ?? throw new InvalidDataException($"{path}: no item ids recorded.")).ToList();
         long from = state.Watermark;
@@ -139,7 +139,10 @@ public sealed class IncrementalTraining(string runDirectory, PreparedDataset dat
             {
                 done = step;
                 if (step % options.CheckpointEvery == 0 && step < total)
-                    Save(trainer, header, cfg, keys, state with { Pending = pending with { Pass = currentPass, Step = step } });
+                {
+                    var at = pending with { Pass = currentPass, Step = step };
+                    Save(trainer, header, cfg, keys, state with { Pending = at });
+                }
             }, cancel);
             steps += result.Steps;
             tokens += result.Tokens;
@@ -317,8 +320,8 @@ public sealed class IncrementalTraining(string runDirectory, PreparedDataset dat
             int n = mask.Count(m => m);
             if (n > 0)
             {
-                into.Add(new TokenWindow(row, part.Select(x => x.Id).ToArray(), part.Select(x => x.Time).ToArray(), 0, 0)
-                { Supervised = mask });
+                var ids = part.Select(x => x.Id).ToArray();
+                into.Add(new TokenWindow(row, ids, part.Select(x => x.Time).ToArray(), 0, 0) { Supervised = mask });
                 targets += n;
             }
             end = seq.FindLastIndex(start, start + 1, x => x.New);

@@ -50,9 +50,11 @@ public sealed class Trainer : IDisposable
         Model = SequenceEncoder.Create(config.Model, itemTableSize, Features);
         for (int g = 0; g < Features.ItemFeatures.Count; g++)
         {
-            var ids = data.ItemFeatureIds(g) ?? throw new ArgumentException($"{data.Name}: no ids for item feature {Features.ItemFeatures[g].Name}.");
+            var ids = data.ItemFeatureIds(g) ?? throw new ArgumentException(
+                $"{data.Name}: no ids for item feature {Features.ItemFeatures[g].Name}.");
             // Rows past the dataset's items (added later) have no side features.
-            if (itemTableSize > data.ItemTableSize) Array.Resize(ref ids, checked((int)(itemTableSize * Features.ItemFeatures[g].Width)));
+            if (itemTableSize > data.ItemTableSize)
+                Array.Resize(ref ids, checked((int)(itemTableSize * Features.ItemFeatures[g].Width)));
             Model.SetItemFeatureIds(g, ids);
         }
         Model.to(device);
@@ -268,8 +270,8 @@ public sealed class Trainer : IDisposable
 
     /// <summary>
     /// <see cref="TrainOn(IReadOnlyList{TokenWindow}, long[], int)"/> from step <paramref name="skip"/> of the pass's
-    /// plan (the steps before it were taken by an interrupted run), calling <paramref name="afterStep"/> with the number
-    /// of steps taken in the pass after each one and stopping early when <paramref name="cancel"/> is set. Returns the
+    /// plan (the steps before it were taken by an interrupted run), calling <paramref name="afterStep"/> with the
+    /// number of steps taken in the pass after each one and stopping early when <paramref name="cancel"/> is set. Returns the
     /// steps taken by this call.
     /// </summary>
     internal (int Steps, long Tokens, double Seconds) TrainOn(IReadOnlyList<TokenWindow> windows, long[] corpus,
@@ -288,7 +290,8 @@ public sealed class Trainer : IDisposable
             tokens += n;
             steps++;
             afterStep?.Invoke(s + 1, batches.Count);
-            Progress?.Report(new TrainingProgress(epoch, epoch, s + 1, batches.Count, loss, steps / Math.Max(clock.Elapsed.TotalSeconds, 1e-9)));
+            double rate = steps / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+            Progress?.Report(new TrainingProgress(epoch, epoch, s + 1, batches.Count, loss, rate));
         }
         return (steps, tokens, clock.Elapsed.TotalSeconds);
     }
