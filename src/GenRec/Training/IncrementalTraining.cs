@@ -36,8 +36,8 @@ public sealed class IncrementalTraining(string runDirectory, PreparedDataset dat
 
     /// <summary>
     /// Runs one update over the events of <paramref name="log"/> (all of it, in sequence order;
-    /// <paramref name="source"/> names it) after the run's watermark, or finishes the update an earlier run left. Cancelling stops after the
-    /// current step with a checkpoint to continue from.
+    /// <paramref name="source"/> names it) after the run's watermark, or finishes the update an earlier run left.
+    /// Cancelling stops after the current step with a checkpoint to continue from.
     /// </summary>
     public IncrementalReport Run(IReadOnlyList<LoggedEvent> log, string source, CancellationToken cancel = default)
     {
