@@ -12,8 +12,15 @@ namespace GenRec.Serving;
 /// </summary>
 public static class HistoryMerger
 {
-    /// <summary>The merged history, the latest <paramref name="maxLength"/> tokens (contextual tokens always kept).</summary>
-    public static UserHistory Merge(PreparedDataset data, string? user, IReadOnlyList<StoredEvent> stored, int maxLength, FeatureOptions options)
+    /// <summary>The merged history, the latest <paramref name="maxLength"/> tokens (contextual tokens always kept),
+    /// with the dataset's items only.</summary>
+    public static UserHistory Merge(PreparedDataset data, string? user, IReadOnlyList<StoredEvent> stored,
+        int maxLength, FeatureOptions options) => Merge(data, new ItemCatalog(data), user, stored, maxLength, options);
+
+    /// <summary>The merged history, items named through <paramref name="items"/> (the model's id map: the dataset's
+    /// items and those incremental training added).</summary>
+    public static UserHistory Merge(PreparedDataset data, ItemCatalog items, string? user,
+        IReadOnlyList<StoredEvent> stored, int maxLength, FeatureOptions options)
     {
         var kindsOf = data.Features.TokenKinds;
         bool IsContextual(byte kind) => kind is > 0 and < Token.ActionKind && kind <= kindsOf.Count && kindsOf[kind - 1].Role == "contextual";
@@ -67,7 +74,7 @@ public static class HistoryMerger
                 }
             }
             if (e.Item is null) continue;
-            if (data.ItemId(e.Item) is not long item) { unknownItems.Add(e.Item); continue; }
+            if (items.Id(e.Item) is not long item) { unknownItems.Add(e.Item); continue; }
             int action = e.Action is null ? 0 : IndexOf(actionNames, e.Action) + 1;
             ids.Add(item);
             times.Add(t);

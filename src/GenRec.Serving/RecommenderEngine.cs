@@ -42,7 +42,12 @@ public sealed class RecommenderEngine : IDisposable
                 .Select(p => $"{Path.GetFileName(p)}@{File.GetLastWriteTimeUtc(p):yyyyMMddTHHmmssZ}"));
             data.ItemId("");     // build the lookup tables now, not under concurrent requests
             data.Latest("", 1, new FeatureOptions());
-            return new RecommenderEngine(data, pipeline, version);
+            return new RecommenderEngine(data, pipeline, version)
+            {
+                RetrievalPath = retrievalCheckpoint,
+                WrittenAt = pipeline.RetrievalInfo?.WrittenAt
+                    ?? new DateTimeOffset(File.GetLastWriteTimeUtc(retrievalCheckpoint)),
+            };
         }
         catch
         {
@@ -53,6 +58,9 @@ public sealed class RecommenderEngine : IDisposable
 
     /// <summary>The dataset (item keys, titles, training histories).</summary>
     public PreparedDataset Data { get; }
+
+    /// <summary>The items the models know, by id and key (with those incremental training added).</summary>
+    public ItemCatalog Items => Pipeline.Items;
 
     /// <summary>The models and the item index: the same pipeline the CLI runs.</summary>
     public RecommendationPipeline Pipeline { get; }
@@ -72,6 +80,16 @@ public sealed class RecommenderEngine : IDisposable
     /// <summary>Checkpoint files and their times, for /metrics and /healthz.</summary>
     public string Version { get; }
 
+    /// <summary>The retrieval checkpoint's file.</summary>
+    public string RetrievalPath { get; private init; } = "";
+
+    /// <summary>When the retrieval model was written (its header, else the file's time): the model's age counts from
+    /// it.</summary>
+    public DateTimeOffset WrittenAt { get; private init; }
+
+    /// <summary>The last event of the log the retrieval model was trained on (incremental training), or null.</summary>
+    public long? Watermark => RetrievalInfo.Stream?.Watermark;
+
     /// <summary>When these models were loaded (for the age of the model in use, in /metrics).</summary>
     public DateTimeOffset LoadedAt { get; } = DateTimeOffset.UtcNow;
 
@@ -85,12 +103,12 @@ public sealed class RecommenderEngine : IDisposable
     public async Task<UserHistory> HistoryAsync(string user, IHistoryStore store, CancellationToken cancel)
     {
         var stored = await store.ReadAsync(user, Pipeline.RetrievalWindow, cancel);
-        return HistoryMerger.Merge(Data, user, stored, Pipeline.RetrievalWindow, Pipeline.RetrievalFeatures);
+        return HistoryMerger.Merge(Data, Items, user, stored, Pipeline.RetrievalWindow, Pipeline.RetrievalFeatures);
     }
 
     /// <summary>A history given inline (no store, no training window).</summary>
     public UserHistory Inline(IReadOnlyList<StoredEvent> events) =>
-        HistoryMerger.Merge(Data, null, events, Pipeline.RetrievalWindow, Pipeline.RetrievalFeatures);
+        HistoryMerger.Merge(Data, Items, null, events, Pipeline.RetrievalWindow, Pipeline.RetrievalFeatures);
 
     /// <summary>The top <paramref name="k"/> items for a history by inner product with its user embedding; popularity for a cold start.</summary>
     public (long Item, float Score)[] Retrieve(UserHistory history, int k, bool excludeSeen)
@@ -111,7 +129,7 @@ public sealed class RecommenderEngine : IDisposable
         if (!CanRank) throw new InvalidOperationException("no ranking model is loaded (start the service with --ranking CKPT).");
         int max = Pipeline.RankingWindow;
         var stored = user is null ? inline : await store.ReadAsync(user, max, cancel);
-        var history = HistoryMerger.Merge(Data, user, stored, max, Pipeline.RankingFeatures);
+        var history = HistoryMerger.Merge(Data, Items, user, stored, max, Pipeline.RankingFeatures);
         return history.Tokens is { } h ? Pipeline.Rank(h, candidates, sortTask) : null;
     }
 

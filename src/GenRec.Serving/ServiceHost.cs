@@ -25,6 +25,8 @@ namespace GenRec.Serving;
 /// </summary>
 public static class ServiceHost
 {
+    private const string WatchLog = "GenRec.Serving.Watch";
+
     /// <summary>
     /// Builds the application (not started): endpoints, limits, OpenAPI document at <c>/openapi/v1.json</c>, metrics
     /// at <c>/metrics</c>; warnings and errors go to <paramref name="logs"/>, or to stderr without it.
@@ -48,6 +50,8 @@ public static class ServiceHost
             builder.Services.Configure<ConsoleLoggerOptions>(c => c.LogToStandardErrorThreshold = LogLevel.Trace);
         }
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // Which model is served is worth a line each time it changes.
+        builder.Logging.AddFilter(WatchLog, LogLevel.Information);
         builder.Services.Configure<JsonOptions>(j => j.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase);
         builder.Services.AddOpenApi();
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -74,7 +78,7 @@ public static class ServiceHost
             };
         });
         var state = new EngineSlot(engine);
-        var metrics = new ServiceMetrics(() => (state.Current.Version, state.Current.LoadedAt), store.Describe);
+        var metrics = new ServiceMetrics(() => state.Current, store.Describe);
         var app = builder.Build();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("GenRec.Serving");
 
@@ -165,6 +169,12 @@ public static class ServiceHost
                 endpoint.Produces<ErrorBody>(status, "application/json");
         }
         app.MapPost("/admin/reload", (Delegate)api.ReloadAsync);
+        if (options.Watch is not null)
+        {
+            var watcher = new ModelWatcher(options, state, metrics,
+                app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(WatchLog));
+            app.Lifetime.ApplicationStopping.Register(watcher.Dispose);
+        }
         return app;
     }
 

@@ -9,6 +9,15 @@ public sealed record ServingOptions
     /// <summary>The retrieval checkpoint (genrec train).</summary>
     public required string Retrieval { get; init; }
 
+    /// <summary>
+    /// A publish folder (<c>genrec train … --publish DIR</c>) to serve the newest model of, checked every
+    /// <see cref="WatchIntervalSeconds"/>; null serves <see cref="Retrieval"/> only.
+    /// </summary>
+    public string? Watch { get; init; }
+
+    /// <summary>Seconds between looks at <see cref="Watch"/>.</summary>
+    public double WatchIntervalSeconds { get; init; } = 2;
+
     /// <summary>The ranking checkpoint (genrec rank-train --out), optional.</summary>
     public string? Ranking { get; init; }
 

@@ -64,7 +64,7 @@ internal static class DemoCommand
             }
             Spectre.Console.AnsiConsole.Write(Cli.MetricsTable(("HSTU", hstu), ("most popular", pop)));
             Console.WriteLine($"HSTU HR@10 is {hstu.Hr10 / Math.Max(pop.Hr10, 1e-9):F1}x and NDCG@10 {hstu.Ndcg10 / Math.Max(pop.Ndcg10, 1e-9):F1}x the most-popular baseline ({clock.Elapsed.TotalSeconds:F0}s in all).");
-            RecommendCommand.Print(data, user, history, items, asJson: false);
+            RecommendCommand.Print(new GenRec.Data.ItemCatalog(data), user, history, items, asJson: false);
             if (dir is not null) Console.WriteLine($"kept the dataset in {Path.Combine(dir, "ratings.csv")} and the run in {Path.Combine(dir, "run")}");
             return 0;
         }));

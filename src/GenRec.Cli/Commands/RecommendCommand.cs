@@ -32,13 +32,13 @@ internal static class RecommendCommand
             var history = dataset.Latest(id, pipeline.RetrievalWindow, pipeline.RetrievalFeatures)
                 ?? throw new ArgumentException($"--user {id}: no such user in {dataset.Name}.");
             var items = pipeline.Retrieve(history, topK, history.HistoryItems.ToHashSet());
-            Print(dataset, id, history, items, asJson);
+            Print(pipeline.Items, id, history, items, asJson);
             return 0;
         }));
         return cmd;
     }
 
-    internal static void Print(Data.Features.PreparedDataset dataset, string user, Data.TokenWindow history, IReadOnlyList<(long Item, float Score)> items, bool asJson)
+    internal static void Print(Data.ItemCatalog dataset, string user, Data.TokenWindow history, IReadOnlyList<(long Item, float Score)> items, bool asJson)
     {
         var recent = history.HistoryItems.TakeLast(5).ToList();
         if (asJson)
@@ -46,8 +46,8 @@ internal static class RecommendCommand
             Cli.PrintJson(new
             {
                 user,
-                recent = recent.Select(i => new { item = dataset.ItemKey(i), title = dataset.Describe(i) }),
-                recommendations = items.Select((x, n) => new { rank = n + 1, item = dataset.ItemKey(x.Item), score = x.Score, title = dataset.Describe(x.Item) }),
+                recent = recent.Select(i => new { item = dataset.Key(i), title = dataset.Describe(i) }),
+                recommendations = items.Select((x, n) => new { rank = n + 1, item = dataset.Key(x.Item), score = x.Score, title = dataset.Describe(x.Item) }),
             });
             return;
         }
@@ -55,7 +55,7 @@ internal static class RecommendCommand
         foreach (var i in recent) Console.WriteLine($"    {dataset.Describe(i)}");
         var t = new Spectre.Console.Table().AddColumns("#", "item", "score", "title");
         int rank = 1;
-        foreach (var (item, score) in items) t.AddRow($"{rank++}", dataset.ItemKey(item), $"{score:F3}", Spectre.Console.Markup.Escape(dataset.Describe(item)));
+        foreach (var (item, score) in items) t.AddRow($"{rank++}", dataset.Key(item), $"{score:F3}", Spectre.Console.Markup.Escape(dataset.Describe(item)));
         Spectre.Console.AnsiConsole.Write(t);
     }
 }

@@ -10,7 +10,22 @@ internal static class ServeCommand
     public static Command Create()
     {
         var data = new Option<string>("--data") { Description = "The data the models were trained on: a prepared folder (genrec prepare), a ratings folder (MovieLens) or a ratings CSV.", Required = true };
-        var retrieval = new Option<string>("--retrieval") { Description = "Retrieval checkpoint (genrec train).", Required = true };
+        var retrieval = new Option<string?>("--retrieval")
+        {
+            Description = "Retrieval checkpoint (genrec train); with --watch, the model to serve until one is "
+                + "published (default: the newest there).",
+        };
+        var watch = new Option<string?>("--watch")
+        {
+            Description = "Serve the newest model published into this folder (genrec train --resume RUN --events … "
+                + "--publish DIR), checked every --watch-interval seconds; a model that fails to load is skipped and "
+                + "the one in use keeps serving.",
+        };
+        var watchInterval = new Option<double>("--watch-interval")
+        {
+            Description = "Seconds between looks at the --watch folder.",
+            DefaultValueFactory = _ => 2,
+        };
         var ranking = new Option<string?>("--ranking") { Description = "Ranking checkpoint (genrec rank-train --out); without it /v1/recommend returns the retrieval order." };
         var store = new Option<string>("--store") { Description = "User history store: sqlite:PATH or redis:HOST:PORT.", DefaultValueFactory = _ => "sqlite:genrec-events.db" };
         var maxConcurrent = new Option<int>("--max-concurrent") { Description = "Requests served at once; more wait in a queue.", DefaultValueFactory = _ => 64 };
@@ -27,15 +42,30 @@ internal static class ServeCommand
         var threads = Options.Threads();
         var cmd = new Command("serve", "Serve retrieval and ranking over HTTP: POST /v1/events, /v1/retrieve, /v1/rank, /v1/recommend; GET /healthz, /metrics, /openapi/v1.json.")
         {
-            data, retrieval, ranking, store, storeTimeout, urls, index, maxConcurrent, maxQueued, device, threads,
+            data, retrieval, watch, watchInterval, ranking, store, storeTimeout, urls, index, maxConcurrent, maxQueued,
+            device, threads,
         };
         cmd.SetAction(r => Cli.Run(() =>
         {
             var dev = Cli.Setup(r.GetValue(device)!, r.GetValue(threads));
+            var watchDir = r.GetValue(watch);
+            if (watchDir is not null && !Directory.Exists(watchDir))
+                throw new ArgumentException($"--watch {watchDir}: no such folder; create it or publish into it first.");
+            if (r.GetValue(watchInterval) is not (> 0 and <= 3600))
+                throw new ArgumentException(
+                    $"--watch-interval {r.GetValue(watchInterval)}: expected seconds, 0 < s ≤ 3600.");
+            var model = r.GetValue(retrieval) ?? (watchDir is null
+                ? throw new ArgumentException(
+                    "--retrieval is required (or --watch DIR to serve the newest model published there).")
+                : GenRec.Model.PublishFolder.Newest(watchDir)
+                    ?? throw new ArgumentException($"--watch {watchDir}: no model published there yet "
+                        + "(model-*.ckpt); give --retrieval CKPT to serve until one is."));
             var options = new ServingOptions
             {
                 Data = r.GetValue(data)!,
-                Retrieval = r.GetValue(retrieval)!,
+                Retrieval = model,
+                Watch = watchDir,
+                WatchIntervalSeconds = r.GetValue(watchInterval),
                 Ranking = r.GetValue(ranking),
                 Store = r.GetValue(store)!,
                 Urls = r.GetValue(urls)!,

@@ -10,7 +10,19 @@ internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistor
     {
         bool storeOk = await store.PingAsync(cancel);
         var e = slot.Current;
-        var body = new { status = storeOk ? "ok" : "store unavailable", models = e.Version, store = store.Describe, items = e.Index.Count, ranking = e.CanRank };
+        var body = new
+        {
+            status = storeOk ? "ok" : "store unavailable",
+            models = e.Version,
+            store = store.Describe,
+            items = e.Index.Count,
+            itemsAdded = e.Items.Added,
+            ranking = e.CanRank,
+            modelWrittenAt = e.WrittenAt,
+            modelAgeSeconds = Math.Round((DateTimeOffset.UtcNow - e.WrittenAt).TotalSeconds, 1),
+            watermark = e.Watermark,
+            watching = options.Watch,
+        };
         return storeOk ? Results.Ok(body) : Results.Json(body, statusCode: 503);
     }
 
@@ -23,7 +35,7 @@ internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistor
         var engine = lease.Engine;
         var unknownFeatures = CheckNames(engine, events, "events");
         int stored = await store.AppendAsync(user, events, cancel);
-        var unknown = events.Where(e => e.Item is not null && engine.Data.ItemId(e.Item) is null).Select(e => e.Item!).Distinct().ToList();
+        var unknown = events.Where(e => e.Item is not null && engine.Items.Id(e.Item) is null).Select(e => e.Item!).Distinct().ToList();
         // "duplicates": events whose id the history already held (a retried request), not stored again.
         return Results.Ok(new
         {
@@ -49,7 +61,7 @@ internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistor
             {
                 if ((h.HistoryKinds?[i] ?? 0) != 0) continue;
                 int a = h.HistoryActions?[i] ?? 0;
-                items.Add(new { item = engine.Data.ItemKey(h.History[i]), title = engine.Data.Describe(h.History[i]), action = a > 0 ? engine.Data.Features.Actions[a - 1] : null, timestamp = h.HistoryTimestamps[i] });
+                items.Add(new { item = engine.Items.Key(h.History[i]), title = engine.Items.Describe(h.History[i]), action = a > 0 ? engine.Data.Features.Actions[a - 1] : null, timestamp = h.HistoryTimestamps[i] });
             }
         return Results.Ok(new { user, known = !history.IsColdStart, items, unknownItems = history.UnknownItems });
     }
@@ -66,7 +78,7 @@ internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistor
         {
             user = request.User,
             coldStart = history.IsColdStart,
-            items = items.Select((x, n) => new { rank = n + 1, item = engine.Data.ItemKey(x.Item), title = engine.Data.Describe(x.Item), score = x.Score }),
+            items = items.Select((x, n) => new { rank = n + 1, item = engine.Items.Key(x.Item), title = engine.Items.Describe(x.Item), score = x.Score }),
             unknownItems = history.UnknownItems,
             unknownFeatures = history.UnknownFeatures,
         });
@@ -86,7 +98,7 @@ internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistor
         foreach (var key in keys)
         {
             if (string.IsNullOrEmpty(key)) throw new ApiException(400, "candidates: an item id is empty.");
-            if (engine.Data.ItemId(key) is long id) ids.Add(id); else unknown.Add(key);
+            if (engine.Items.Id(key) is long id) ids.Add(id); else unknown.Add(key);
         }
         var (ranked, coldStart) = await ScoreAsync(engine, request, ids.ToArray(), cancel);
         return Results.Ok(new { user = request.User, coldStart, tasks = engine.Tasks.Select(t => t.Name), sortedBy = engine.Tasks[SortTask(engine, request.SortBy)].Name, items = ranked, unknownItems = unknown });
@@ -109,7 +121,7 @@ internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistor
                 user = request.User,
                 coldStart = history.IsColdStart,
                 ranked = false,
-                items = retrieved.Take(k).Select((x, n) => new { rank = n + 1, item = engine.Data.ItemKey(x.Item), title = engine.Data.Describe(x.Item), retrievalScore = x.Score }),
+                items = retrieved.Take(k).Select((x, n) => new { rank = n + 1, item = engine.Items.Key(x.Item), title = engine.Items.Describe(x.Item), retrievalScore = x.Score }),
                 unknownItems = history.UnknownItems,
             });
         var (ranked, coldStart) = await ScoreAsync(engine, request, retrieved.Select(r => r.Item).ToArray(), cancel, retrieved.ToDictionary(r => r.Item, r => r.Score));
@@ -121,7 +133,9 @@ internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistor
         if (!ServiceHost.IsLoopback(ctx)) throw new ApiException(403, "/admin/reload answers only requests from this machine.");
         RecommenderEngine next;
         // A model that fails to load leaves the current one serving: the swap happens only after a complete load.
-        try { next = await Task.Run(() => RecommenderEngine.Load(options.Data, options.Retrieval, options.Ranking, TorchRuntimeDevice(), options.Index)); }
+        // With --watch, the newest published model; else the checkpoint the service was started with.
+        var retrieval = options.Watch is { } dir ? GenRec.Model.PublishFolder.Newest(dir) ?? options.Retrieval : options.Retrieval;
+        try { next = await Task.Run(() => RecommenderEngine.Load(options.Data, retrieval, options.Ranking, TorchRuntimeDevice(), options.Index)); }
         catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException or InvalidOperationException or GenRec.Data.DataLoadException)
         {
             return Results.Json(new ErrorBody($"reload failed, still serving {slot.Current.Version}: {e.Message}")
@@ -147,10 +161,11 @@ internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistor
         {
             metrics.ColdStart();
             // No history to read: keep the given (or retrieval) order, without scores.
-            return (ids.Select((id, n) => new RankedItem(n + 1, engine.Data.ItemKey(id), engine.Data.Describe(id), null, retrieval?[id])).ToList(), true);
+            return (ids.Select((id, n) => new RankedItem(n + 1, engine.Items.Key(id), engine.Items.Describe(id), null, retrieval?[id])).ToList(), true);
         }
-        return (ranked.Select((c, n) => new RankedItem(n + 1, engine.Data.ItemKey(c.Item), engine.Data.Describe(c.Item),
-            Enumerable.Range(0, tasks.Count).ToDictionary(t => tasks[t].Name, t => c.Scores[t]), retrieval?[c.Item])).ToList(), false);
+        return (ranked.Select((c, n) => new RankedItem(n + 1, engine.Items.Key(c.Item), engine.Items.Describe(c.Item),
+            c.Scores.Length == 0 ? null : Enumerable.Range(0, tasks.Count).ToDictionary(t => tasks[t].Name, t => c.Scores[t]),
+            retrieval?[c.Item])).ToList(), false);
     }
 
     private static int SortTask(RecommenderEngine engine, string? sortBy)

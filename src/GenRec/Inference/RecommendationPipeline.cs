@@ -23,6 +23,7 @@ public sealed class RecommendationPipeline : IDisposable
     private readonly float[] _user = [];
     private readonly Ranker? _ranker;
     private readonly Device _device;
+    private readonly bool[]? _rankerKnows;
 
     private RecommendationPipeline(PreparedDataset data, Checkpoint? retrievalInfo, SequenceEncoder? retrieval,
         Checkpoint? rankingInfo, Ranker? ranker, Device device, string index)
@@ -33,6 +34,15 @@ public sealed class RecommendationPipeline : IDisposable
         _retrieval = retrieval;
         _ranker = ranker;
         _device = device;
+        Items = new ItemCatalog(data, (retrievalInfo ?? rankingInfo)!.ItemKeys);
+        if (rankingInfo?.ItemKeys is { } rankerKeys)
+        {
+            // Items the ranker was trained with: the same key at the same id (an incremental update may have added
+            // items after the ranker was trained, or handed an evicted item's id to another).
+            _rankerKnows = new bool[Items.Count + 1];
+            for (int id = 1; id <= Math.Min(Items.Count, rankerKeys.Count); id++)
+                _rankerKnows[id] = rankerKeys[id - 1] == Items.Key(id);
+        }
         if (retrieval is HstuEncoder hstu) _lean = new HstuInference(hstu);
         // M-FALCON for an interleaved HSTU ranker runs managed too; its head stays in libtorch (one small product).
         if (ranker is RankingModel { Interleaved: true } rm) _leanRanker = new HstuInference(rm.Encoder);
@@ -40,14 +50,14 @@ public sealed class RecommendationPipeline : IDisposable
         _user = new float[retrieval.Config.EmbeddingDim];
         using (no_grad())
         {
-            using var ids = tensor(data.Corpus, device: device);
+            using var ids = tensor(Items.Corpus, device: device);
             using var vectors = retrieval.NormalizedItems(ids).cpu();
             var flat = vectors.data<float>().ToArray();
             int dim = (int)vectors.shape[1];
             Index = index switch
             {
-                "exact" => new ExactItemIndex(data.Corpus, flat, dim),
-                "hnsw" => new HnswItemIndex(data.Corpus, flat, dim),
+                "exact" => new ExactItemIndex(Items.Corpus, flat, dim),
+                "hnsw" => new HnswItemIndex(Items.Corpus, flat, dim),
                 _ => throw new ArgumentException($"--index {index}: expected exact or hnsw."),
             };
         }
@@ -93,6 +103,12 @@ public sealed class RecommendationPipeline : IDisposable
             throw;
         }
     }
+
+    /// <summary>The items the models know, by id and key (the retrieval model's id map).</summary>
+    public ItemCatalog Items { get; }
+
+    /// <summary>Whether the ranker was trained with item <paramref name="id"/>.</summary>
+    public bool RankerKnows(long id) => _rankerKnows is { } k && id > 0 && id < k.Length && k[id];
 
     /// <summary>The dataset that names the items.</summary>
     public PreparedDataset Data { get; }
@@ -209,16 +225,46 @@ public sealed class RecommendationPipeline : IDisposable
 
     /// <summary>
     /// The candidates scored and ordered best first by task <paramref name="sortTask"/> (a stable order: ties keep the
-    /// given order, so retrieval order breaks them).
+    /// given order, so retrieval order breaks them). Items added after the ranker was trained (incremental training
+    /// of the retrieval model) cannot be scored: they keep their place in the given order, without scores, and the
+    /// ranker orders the others around them; such items in the history are left out of what the ranker reads.
     /// </summary>
     public IReadOnlyList<RankedCandidate> Rank(TokenWindow history, long[] candidates, int sortTask)
     {
         if (sortTask < 0 || sortTask >= Tasks.Count)
             throw new ArgumentOutOfRangeException(nameof(sortTask), sortTask, "no such task.");
         if (candidates.Length == 0) return [];
-        var scores = Score(history, candidates);
-        return Enumerable.Range(0, candidates.Length).OrderByDescending(c => scores[c][sortTask])
-            .Select(c => new RankedCandidate(candidates[c], c, scores[c])).ToList();
+        var known = Enumerable.Range(0, candidates.Length).Where(c => RankerKnows(candidates[c])).ToArray();
+        var readable = RankerReadable(history);
+        var scores = known.Length == 0 || readable.History.Length == 0 ? []
+            : Score(readable, known.Select(c => candidates[c]).ToArray());
+        var ranked = new Queue<int>(Enumerable.Range(0, known.Length).OrderByDescending(i => scores[i][sortTask]));
+        var result = new List<RankedCandidate>(candidates.Length);
+        for (int c = 0; c < candidates.Length; c++)
+        {
+            if (scores.Length > 0 && RankerKnows(candidates[c]))
+            {
+                int i = ranked.Dequeue();
+                result.Add(new RankedCandidate(candidates[known[i]], known[i], scores[i]));
+            }
+            else result.Add(new RankedCandidate(candidates[c], c, []));
+        }
+        return result;
+    }
+
+    /// <summary>The history without the items the ranker was not trained with.</summary>
+    private TokenWindow RankerReadable(TokenWindow h)
+    {
+        var keep = Enumerable.Range(0, h.History.Length)
+            .Where(i => (h.HistoryKinds?[i] ?? 0) != 0 || RankerKnows(h.History[i])).ToArray();
+        if (keep.Length == h.History.Length) return h;
+        return h with
+        {
+            History = [.. keep.Select(i => h.History[i])],
+            HistoryTimestamps = [.. keep.Select(i => h.HistoryTimestamps[i])],
+            HistoryKinds = h.HistoryKinds is { } k ? [.. keep.Select(i => k[i])] : null,
+            HistoryActions = h.HistoryActions is { } a ? [.. keep.Select(i => a[i])] : null,
+        };
     }
 
     /// <inheritdoc />

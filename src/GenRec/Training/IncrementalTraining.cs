@@ -374,9 +374,9 @@ public sealed class IncrementalTraining(string runDirectory, PreparedDataset dat
     private string? Publish(Trainer trainer, Checkpoint header)
     {
         if (options.PublishDirectory is not { } dir) return null;
-        var path = PublishedPath(dir, header.Stream!.Watermark);
+        var path = PublishFolder.PathOf(dir, header.Stream!.Watermark);
         header.Save(path, trainer.Model);
-        foreach (var old in PublishedModels(dir).SkipLast(options.KeepPublished)) File.Delete(old);
+        foreach (var old in PublishFolder.Models(dir).SkipLast(options.KeepPublished)) File.Delete(old);
         Notes?.Report($"published {path}");
         return path;
     }
@@ -386,20 +386,9 @@ public sealed class IncrementalTraining(string runDirectory, PreparedDataset dat
     private string? CatchUpPublish(Trainer trainer, Checkpoint header, StreamState state)
     {
         if (options.PublishDirectory is not { } dir || state.Updates == 0) return null;
-        if (File.Exists(PublishedPath(dir, state.Watermark))) return null;
+        if (File.Exists(PublishFolder.PathOf(dir, state.Watermark))) return null;
         return Publish(trainer, header);
     }
-
-    /// <summary>The published file of the model trained up to <paramref name="watermark"/>.</summary>
-    public static string PublishedPath(string directory, long watermark) =>
-        Path.Combine(directory, string.Create(CultureInfo.InvariantCulture, $"model-{watermark:D15}.ckpt"));
-
-    /// <summary>The published models in <paramref name="directory"/>, oldest first (temporary files left out).
-    /// </summary>
-    public static IReadOnlyList<string> PublishedModels(string directory) =>
-        Directory.Exists(directory)
-            ? Directory.GetFiles(directory, "model-*.ckpt").Order(StringComparer.Ordinal).ToList()
-            : [];
 
     private static IncrementalReport Report(string source, StreamState state, long from, int events,
         Checkpoint header, Trainer trainer, Stopwatch clock, List<string>? keys = null)

@@ -1,0 +1,67 @@
+using Microsoft.Extensions.Logging;
+
+namespace GenRec.Serving;
+
+/// <summary>
+/// <c>genrec serve --watch DIR</c>: polls a publish folder (written by <c>genrec train --resume RUN --events …
+/// --publish DIR</c>) and serves its newest model. A model is swapped in only after it loaded completely (checksum,
+/// id map checked against the data, item index built); one that fails is logged once, counted, and skipped until a
+/// newer one appears, while the model in use keeps serving.
+/// </summary>
+internal sealed class ModelWatcher : IDisposable
+{
+    private readonly ServingOptions _options;
+    private readonly EngineSlot _slot;
+    private readonly ServiceMetrics _metrics;
+    private readonly ILogger _log;
+    private readonly Timer _timer;
+    private string? _failed;
+    private int _busy;
+
+    public ModelWatcher(ServingOptions options, EngineSlot slot, ServiceMetrics metrics, ILogger log)
+    {
+        _options = options;
+        _slot = slot;
+        _metrics = metrics;
+        _log = log;
+        var every = TimeSpan.FromSeconds(options.WatchIntervalSeconds);
+        _timer = new Timer(_ => Check(), null, every, every);
+    }
+
+    /// <summary>Loads the newest model if it is not the one in use; returns whether it swapped one in.</summary>
+    public bool Check()
+    {
+        if (Interlocked.Exchange(ref _busy, 1) == 1) return false;
+        try
+        {
+            if (Model.PublishFolder.Newest(_options.Watch!) is not { } newest) return false;
+            if (newest == _slot.Current.RetrievalPath || newest == _failed) return false;
+            RecommenderEngine next;
+            try
+            {
+                next = RecommenderEngine.Load(_options.Data, newest, _options.Ranking,
+                    Native.TorchRuntime.ParseDevice(_options.Device), _options.Index);
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException
+                or InvalidOperationException or NotSupportedException or Data.DataLoadException)
+            {
+                _failed = newest;
+                _metrics.Reload(ok: false);
+                _log.LogError("watch: {Model} could not be loaded ({Reason}); still serving {Current}", newest,
+                    e.Message, _slot.Current.Version);
+                return false;
+            }
+            _slot.Swap(next);
+            _metrics.Reload(ok: true);
+            _log.LogInformation("watch: now serving {Model} ({Items} items, watermark {Watermark})", next.Version,
+                next.Items.Count, next.Watermark);
+            return true;
+        }
+        finally
+        {
+            Volatile.Write(ref _busy, 0);
+        }
+    }
+
+    public void Dispose() => _timer.Dispose();
+}
