@@ -134,7 +134,9 @@ internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistor
         RecommenderEngine next;
         // A model that fails to load leaves the current one serving: the swap happens only after a complete load.
         // With --watch, the newest published model; else the checkpoint the service was started with.
-        var retrieval = options.Watch is { } dir ? GenRec.Model.PublishFolder.Newest(dir) ?? options.Retrieval : options.Retrieval;
+        var retrieval = options.Watch is { } dir
+            ? GenRec.Model.PublishFolder.Newest(dir) ?? options.Retrieval
+            : options.Retrieval;
         try { next = await Task.Run(() => RecommenderEngine.Load(options.Data, retrieval, options.Ranking, TorchRuntimeDevice(), options.Index)); }
         catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException or InvalidOperationException or GenRec.Data.DataLoadException)
         {
@@ -164,7 +166,9 @@ internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistor
             return (ids.Select((id, n) => new RankedItem(n + 1, engine.Items.Key(id), engine.Items.Describe(id), null, retrieval?[id])).ToList(), true);
         }
         return (ranked.Select((c, n) => new RankedItem(n + 1, engine.Items.Key(c.Item), engine.Items.Describe(c.Item),
-            c.Scores.Length == 0 ? null : Enumerable.Range(0, tasks.Count).ToDictionary(t => tasks[t].Name, t => c.Scores[t]),
+            c.Scores.Length == 0
+                ? null
+                : Enumerable.Range(0, tasks.Count).ToDictionary(t => tasks[t].Name, t => c.Scores[t]),
             retrieval?[c.Item])).ToList(), false);
     }
 
