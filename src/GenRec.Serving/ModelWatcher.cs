@@ -37,10 +37,12 @@ internal sealed class ModelWatcher : IDisposable
             if (Model.PublishFolder.Newest(_options.Watch!) is not { } newest) return false;
             if (newest == _slot.Current.RetrievalPath || newest == _failed) return false;
             RecommenderEngine next;
+            // The lease keeps the model in use (and its index, which an HNSW reload starts from) alive meanwhile.
+            using var current = _slot.Acquire();
             try
             {
                 next = RecommenderEngine.Load(_options.Data, newest, _options.Ranking,
-                    Native.TorchRuntime.ParseDevice(_options.Device), _options.Index);
+                    Native.TorchRuntime.ParseDevice(_options.Device), _options.Index, current.Engine);
             }
             catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException
                 or InvalidOperationException or NotSupportedException or Data.DataLoadException)
@@ -53,8 +55,8 @@ internal sealed class ModelWatcher : IDisposable
             }
             _slot.Swap(next);
             _metrics.Reload(ok: true);
-            _log.LogInformation("watch: now serving {Model} ({Items} items, watermark {Watermark})", next.Version,
-                next.Items.Count, next.Watermark);
+            _log.LogInformation("watch: now serving {Model} ({Items} items, watermark {Watermark}); index {Index}",
+                next.Version, next.Items.Count, next.Watermark, next.Pipeline.IndexBuild);
             return true;
         }
         finally

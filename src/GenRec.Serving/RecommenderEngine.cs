@@ -31,13 +31,20 @@ public sealed class RecommenderEngine : IDisposable
     }
 
     /// <summary>Opens the data (any <c>--data</c> form) and loads the checkpoints, which must fit it.</summary>
-    public static RecommenderEngine Load(string dataPath, string retrievalCheckpoint, string? rankingCheckpoint, Device device, string index = "exact")
+    public static RecommenderEngine Load(string dataPath, string retrievalCheckpoint, string? rankingCheckpoint, Device device, string index = "exact") =>
+        Load(dataPath, retrievalCheckpoint, rankingCheckpoint, device, index, null);
+
+    /// <summary>Loads the models that follow <paramref name="previous"/>'s (a reload): an HNSW index is built from its
+    /// graph. <paramref name="previous"/> must not be disposed before this returns.</summary>
+    public static RecommenderEngine Load(string dataPath, string retrievalCheckpoint, string? rankingCheckpoint,
+        Device device, string index, RecommenderEngine? previous)
     {
         if (index is not ("exact" or "hnsw")) throw new ArgumentException($"--index {index}: expected exact (SIMD, every item) or hnsw (approximate, for large catalogs).");
         var data = DataSource.Open(dataPath);
         try
         {
-            var pipeline = RecommendationPipeline.Load(data, retrievalCheckpoint, rankingCheckpoint, device, index);
+            var pipeline = RecommendationPipeline.Load(data, retrievalCheckpoint, rankingCheckpoint, device, index,
+                previous?.Pipeline);
             string version = string.Join("+", new[] { retrievalCheckpoint, rankingCheckpoint }.OfType<string>()
                 .Select(p => $"{Path.GetFileName(p)}@{File.GetLastWriteTimeUtc(p):yyyyMMddTHHmmssZ}"));
             data.ItemId("");     // build the lookup tables now, not under concurrent requests

@@ -17,6 +17,7 @@ internal sealed class Endpoints(ServingOptions options, EngineSlot slot, IHistor
             store = store.Describe,
             items = e.Index.Count,
             itemsAdded = e.Items.Added,
+            index = e.Pipeline.IndexBuild,
             ranking = e.CanRank,
             modelWrittenAt = e.WrittenAt,
             modelAgeSeconds = Math.Round((DateTimeOffset.UtcNow - e.WrittenAt).TotalSeconds, 1),

@@ -26,7 +26,7 @@ public sealed class RecommendationPipeline : IDisposable
     private readonly bool[]? _rankerKnows;
 
     private RecommendationPipeline(PreparedDataset data, Checkpoint? retrievalInfo, SequenceEncoder? retrieval,
-        Checkpoint? rankingInfo, Ranker? ranker, Device device, string index)
+        Checkpoint? rankingInfo, Ranker? ranker, Device device, string index, RecommendationPipeline? previous)
     {
         Data = data;
         RetrievalInfo = retrievalInfo;
@@ -54,12 +54,28 @@ public sealed class RecommendationPipeline : IDisposable
             using var vectors = retrieval.NormalizedItems(ids).cpu();
             var flat = vectors.data<float>().ToArray();
             int dim = (int)vectors.shape[1];
-            Index = index switch
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            if (index == "hnsw" && previous?.Index is HnswItemIndex old && old.Dim == dim
+                && old.Count <= Items.Count)
             {
-                "exact" => new ExactItemIndex(Items.Corpus, flat, dim),
-                "hnsw" => new HnswItemIndex(Items.Corpus, flat, dim),
-                _ => throw new ArgumentException($"--index {index}: expected exact or hnsw."),
-            };
+                var before = previous.Items;
+                Index = HnswItemIndex.Update(old, Items.Corpus, flat, dim,
+                    id => id <= before.Count && before.Key(id) == Items.Key(id), IncrementalTolerance,
+                    out var counts);
+                IndexBuild = $"hnsw from the previous graph in {clock.Elapsed.TotalSeconds:F2}s: {counts.Kept:N0} "
+                    + $"rows kept, {counts.Moved:N0} re-added (moved more than {IncrementalTolerance}), "
+                    + $"{counts.Added:N0} added";
+            }
+            else
+            {
+                Index = index switch
+                {
+                    "exact" => new ExactItemIndex(Items.Corpus, flat, dim),
+                    "hnsw" => new HnswItemIndex(Items.Corpus, flat, dim),
+                    _ => throw new ArgumentException($"--index {index}: expected exact or hnsw."),
+                };
+                IndexBuild = $"{index} over {Items.Count:N0} items in {clock.Elapsed.TotalSeconds:F2}s";
+            }
         }
     }
 
@@ -70,7 +86,16 @@ public sealed class RecommendationPipeline : IDisposable
     /// </summary>
     public static RecommendationPipeline Load(PreparedDataset data, string? retrievalCheckpoint,
         string? rankingCheckpoint, Device device,
-        string index = "exact")
+        string index = "exact") => Load(data, retrievalCheckpoint, rankingCheckpoint, device, index, null);
+
+    /// <summary>
+    /// <see cref="Load(PreparedDataset, string?, string?, Device, string)"/> for a model that follows the one
+    /// <paramref name="previous"/> serves (a reload): an HNSW index is then built from the previous graph, adding the
+    /// new items and re-adding only the rows that moved (<see cref="HnswItemIndex.Update"/>). The previous pipeline
+    /// must stay undisposed until this returns.
+    /// </summary>
+    public static RecommendationPipeline Load(PreparedDataset data, string? retrievalCheckpoint,
+        string? rankingCheckpoint, Device device, string index, RecommendationPipeline? previous)
     {
         if (index is not ("exact" or "hnsw"))
             throw new ArgumentException($"--index {index}: expected exact (SIMD, every item) or hnsw (approximate, "
@@ -94,7 +119,7 @@ public sealed class RecommendationPipeline : IDisposable
                     kinfo.ItemKeys);
                 kinfo.EnsureFits(rankingCheckpoint, data);
             }
-            return new RecommendationPipeline(data, rinfo, retrieval, kinfo, ranker, device, index);
+            return new RecommendationPipeline(data, rinfo, retrieval, kinfo, ranker, device, index, previous);
         }
         catch
         {
@@ -103,6 +128,15 @@ public sealed class RecommendationPipeline : IDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// How far a row of an incrementally updated HNSW index may lie from the model's vector and keep its place in the
+    /// graph (Euclidean distance between unit vectors; scores of such rows are within this of the model's).
+    /// </summary>
+    public const float IncrementalTolerance = 1e-3f;
+
+    /// <summary>How the item index was built (for logs).</summary>
+    public string IndexBuild { get; } = "";
 
     /// <summary>The items the models know, by id and key (the retrieval model's id map).</summary>
     public ItemCatalog Items { get; }

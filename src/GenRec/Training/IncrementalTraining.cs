@@ -47,6 +47,7 @@ public sealed class IncrementalTraining(string runDirectory, PreparedDataset dat
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path}: no checkpoint; incremental training continues a run of genrec "
                 + "train (its folder).", path);
+        using var exclusive = Lock();
         var header = Checkpoint.ReadHeader(path);
         if (header.IsRanking)
             throw new InvalidDataException($"{path}: a ranking checkpoint; incremental training continues retrieval "
@@ -185,6 +186,21 @@ public sealed class IncrementalTraining(string runDirectory, PreparedDataset dat
         };
         _run.AppendUpdate(report);
         return report with { Seconds = clock.Elapsed.TotalSeconds };
+    }
+
+    /// <summary>
+    /// Holds <c>update.lock</c> in the run folder for the update: a second trainer on the same run would continue the
+    /// same update twice, so it is refused. The lock is the operating system's (released if the process dies).
+    /// </summary>
+    private FileStream Lock()
+    {
+        var file = Path.Combine(runDirectory, "update.lock");
+        try { return new FileStream(file, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
+        catch (IOException e)
+        {
+            throw new IOException($"{runDirectory}: another genrec train is updating this run ({file} is locked); "
+                + "run one trainer per run folder.", e);
+        }
     }
 
     /// <summary>The config of the update: the run's, with this run's item capacity and admission rule.</summary>

@@ -468,7 +468,7 @@ public sealed class Trainer : IDisposable
     /// <summary>
     /// Saves the model as trained so far to <paramref name="path"/>, with what using it again needs (config, item ids,
     /// feature space, the last evaluation's metrics): the checkpoint every command, <see cref="Checkpoint.Load"/> and
-    /// <see cref="Inference.RecommendationPipeline.Load"/> read. Written whole or not at all. Without the optimiser
+    /// <see cref="Inference.RecommendationPipeline"/> read. Written whole or not at all. Without the optimiser
     /// state: to continue training later, give the trainer a <see cref="RunDirectory"/>.
     /// </summary>
     public Checkpoint Save(string path)

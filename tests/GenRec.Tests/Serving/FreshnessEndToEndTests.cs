@@ -70,6 +70,7 @@ public class FreshnessEndToEndTests
             WatchIntervalSeconds = 0.2,
             Store = "sqlite:" + Path.Combine(dir.Path, "events.db"),
             Urls = "http://127.0.0.1:0",
+            Index = "hnsw",
         };
         var (app, client, engine, store) = await ServiceFixture.StartAsync(options);
         try
@@ -126,6 +127,8 @@ public class FreshnessEndToEndTests
             }
             Assert.Equal(report.To, health.GetProperty("watermark").GetInt64());
             Assert.Equal(4, health.GetProperty("itemsAdded").GetInt32());
+            // The HNSW graph of the previous model was extended: the 4 new items added, not a new graph built.
+            Assert.Matches("^hnsw from the previous graph .* 4 added$", health.GetProperty("index").GetString());
             Assert.True(health.GetProperty("modelAgeSeconds").GetDouble() < 60);
             var metrics = await client.GetStringAsync("/metrics");
             Assert.Contains("genrec_reloads_total{outcome=\"ok\"} 1", metrics);

@@ -49,4 +49,36 @@ public class ItemIndexTests
         }
         Assert.True(recall / 50 > 0.9, $"recall@10 {recall / 50:F3}");
     }
+
+    [Fact]
+    public void AnHnswIndexUpdatedFromThePreviousGraphAddsNewItemsAndReAddsOnlyMovedRows()
+    {
+        var (ids, v) = Catalog(3000, 16, 5);
+        using var before = new HnswItemIndex(ids, v, 16, expansionSearch: 128);
+        // The next model: 300 rows moved, one row handed to another item, 200 new items.
+        var (more, extra) = Catalog(3200, 16, 6);
+        var next = v.Concat(extra.AsSpan(3000 * 16).ToArray()).ToArray();
+        for (int row = 0; row < 300; row++) next[row * 16] += 0.5f;
+        long[] nextIds = [.. ids, .. more.Skip(3000).Select(i => i + 10_000)];
+        using var updated = HnswItemIndex.Update(before, nextIds, next, 16, id => id != 2999L + 1000, 1e-3f,
+            out var counts);
+        Assert.Equal((2699, 301, 200), counts);
+        Assert.Equal(3200, updated.Count);
+
+        var exact = new ExactItemIndex(nextIds, next, 16);
+        var rng = new Random(7);
+        double recall = 0;
+        for (int q = 0; q < 50; q++)
+        {
+            var query = Enumerable.Range(0, 16).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+            var truth = exact.Search(query, 10);
+            recall += updated.Search(query, 10).Count(f => truth.Any(t => t.Item == f.Item)) / 10.0;
+        }
+        Assert.True(recall / 50 > 0.9, $"recall@10 {recall / 50:F3}");
+        // The previous index still answers as before (it was copied, not changed).
+        Assert.Equal(3000, before.Count);
+        Assert.Throws<ArgumentException>(() =>
+            HnswItemIndex.Update(before, nextIds.Skip(1).ToArray(), next.AsSpan(16).ToArray(), 16, _ => true, 1e-3f,
+                out _));
+    }
 }

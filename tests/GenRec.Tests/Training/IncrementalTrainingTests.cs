@@ -184,6 +184,22 @@ public class IncrementalTrainingTests
     }
 
     [Fact]
+    public void ASecondTrainerOnTheSameRunIsRefused()
+    {
+        using var dir = new TempDir();
+        var run = BaseRun(dir);
+        using (new FileStream(Path.Combine(run, "update.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite,
+            FileShare.None))
+        {
+            var e = Assert.Throws<IOException>(() =>
+                new IncrementalTraining(run, Data, CPU, new IncrementalOptions()).Run(NewEvents(5, 2), "log"));
+            Assert.Contains("another genrec train is updating this run", e.Message);
+        }
+        Assert.Equal(15, new IncrementalTraining(run, Data, CPU, new IncrementalOptions()).Run(NewEvents(5, 2), "log")
+            .Events);
+    }
+
+    [Fact]
     public void SigkillAtAnyMomentThenRerunningTrainsEveryEventExactlyOnce()
     {
         using var dir = new TempDir();

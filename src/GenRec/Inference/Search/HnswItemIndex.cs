@@ -44,6 +44,78 @@ public sealed class HnswItemIndex : IItemIndex
         }
     }
 
+    private HnswItemIndex(USearchIndex index, long[] items, int dim, int expansionSearch)
+    {
+        _index = index;
+        _items = items;
+        Dim = dim;
+        ExpansionSearch = expansionSearch;
+    }
+
+    /// <summary>
+    /// The index of a model that an incremental update produced, built from <paramref name="previous"/>'s graph
+    /// instead of from scratch: the graph is copied (saved and loaded), rows whose item is new, was handed to another
+    /// item (<paramref name="sameItem"/> false) or whose vector moved by more than <paramref name="tolerance"/>
+    /// (Euclidean, on unit vectors) are removed and added again, new rows are added, and the others keep their place
+    /// in the graph. Keys are rows, so <paramref name="items"/> must extend <paramref name="previous"/>'s items.
+    /// </summary>
+    public static HnswItemIndex Update(HnswItemIndex previous, long[] items, float[] vectors, int dim,
+        Func<long, bool> sameItem, float tolerance, out (int Kept, int Moved, int Added) counts)
+    {
+        if (vectors.Length != (long)items.Length * dim)
+            throw new ArgumentException($"expected {items.Length} × {dim} values, got {vectors.Length}.",
+                nameof(vectors));
+        if (dim != previous.Dim || items.Length < previous.Count
+            || !items.AsSpan(0, previous.Count).SequenceEqual(previous._items))
+            throw new ArgumentException("the new items do not extend the previous index's items; build a new index.");
+        var file = Path.Combine(Path.GetTempPath(), $"genrec-hnsw-{Environment.ProcessId}-{Guid.NewGuid():N}.usearch");
+        USearchIndex copy;
+        try
+        {
+            previous._index.Save(file);
+            copy = new USearchIndex(file);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+        int kept = 0, moved = 0, added = 0;
+        try
+        {
+            for (int row = 0; row < items.Length; row++)
+            {
+                var v = vectors.AsSpan(row * dim, dim).ToArray();
+                if (row < previous.Count)
+                {
+                    if (sameItem(items[row]) && copy.Get((ulong)row, out float[] old) == 1
+                        && Distance(old, v) <= tolerance)
+                    {
+                        kept++;
+                        continue;
+                    }
+                    copy.Remove((ulong)row);
+                    moved++;
+                }
+                else added++;
+                copy.Add((ulong)row, v);
+            }
+        }
+        catch
+        {
+            copy.Dispose();
+            throw;
+        }
+        counts = (kept, moved, added);
+        return new HnswItemIndex(copy, items, dim, previous.ExpansionSearch);
+    }
+
+    private static float Distance(float[] a, float[] b)
+    {
+        float sum = 0;
+        for (int i = 0; i < a.Length; i++) sum += (a[i] - b[i]) * (a[i] - b[i]);
+        return MathF.Sqrt(sum);
+    }
+
     /// <inheritdoc />
     public int Dim { get; }
 
