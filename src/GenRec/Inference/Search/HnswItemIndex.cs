@@ -11,6 +11,7 @@ public sealed class HnswItemIndex : IItemIndex
 {
     private readonly USearchIndex _index;
     private readonly long[] _items;
+    private readonly int _expansionAdd;
 
     /// <summary>Builds the graph from row-major <paramref name="vectors"/> [items.Length × dim].</summary>
     /// <param name="items">Item ids (the keys returned by searches).</param>
@@ -27,6 +28,7 @@ public sealed class HnswItemIndex : IItemIndex
         _items = items;
         Dim = dim;
         ExpansionSearch = expansionSearch;
+        _expansionAdd = expansionAdd;
         _index = new USearchIndex(MetricKind.Ip, ScalarKind.Float32, (ulong)dim, (ulong)connectivity, (ulong)expansionAdd, (ulong)expansionSearch);
         const int chunk = 10_000;
         for (int start = 0; start < items.Length; start += chunk)
@@ -44,8 +46,9 @@ public sealed class HnswItemIndex : IItemIndex
         }
     }
 
-    private HnswItemIndex(USearchIndex index, long[] items, int dim, int expansionSearch)
+    private HnswItemIndex(USearchIndex index, long[] items, int dim, int expansionAdd, int expansionSearch)
     {
+        _expansionAdd = expansionAdd;
         _index = index;
         _items = items;
         Dim = dim;
@@ -74,6 +77,7 @@ public sealed class HnswItemIndex : IItemIndex
         {
             previous._index.Save(file);
             copy = new USearchIndex(file);
+            USearchTuning.SetExpansion(copy, previous._expansionAdd, previous.ExpansionSearch);
         }
         finally
         {
@@ -106,7 +110,7 @@ public sealed class HnswItemIndex : IItemIndex
             throw;
         }
         counts = (kept, moved, added);
-        return new HnswItemIndex(copy, items, dim, previous.ExpansionSearch);
+        return new HnswItemIndex(copy, items, dim, previous._expansionAdd, previous.ExpansionSearch);
     }
 
     private static float Distance(float[] a, float[] b)
