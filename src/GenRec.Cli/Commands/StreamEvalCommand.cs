@@ -123,7 +123,7 @@ internal static class StreamEvalCommand
     private static void Print(StreamingReport report, IReadOnlyList<StreamingPolicy> policies)
     {
         var table = new Table().AddColumns("period", "start", "scored", "new items", "policy", "HR@10", "NDCG@10",
-            "new HR@10");
+            "new HR@10", "cold", "cold HR@10");
         foreach (var period in report.Periods)
             foreach (var p in policies)
             {
@@ -139,7 +139,9 @@ internal static class StreamEvalCommand
                     p.ToString().ToLowerInvariant(),
                     s.Hr10.ToString("F4", CultureInfo.InvariantCulture),
                     s.Ndcg10.ToString("F4", CultureInfo.InvariantCulture),
-                    s.NewItemHr10?.ToString("F4", CultureInfo.InvariantCulture) ?? "-");
+                    s.NewItemHr10?.ToString("F4", CultureInfo.InvariantCulture) ?? "-",
+                    first ? period.ColdTargets.ToString("N0", CultureInfo.InvariantCulture) : "",
+                    s.ColdHr10?.ToString("F4", CultureInfo.InvariantCulture) ?? "-");
             }
         AnsiConsole.Write(table);
         foreach (var p in policies)
@@ -151,8 +153,12 @@ internal static class StreamEvalCommand
                 StreamingPolicy.Retrain => report.Periods.Aggregate(Cost.Zero, (a, x) => a + x.RetrainCost),
                 _ => Cost.Zero,
             };
+            int coldN = report.Periods.Where(x => x.Scores[p].ColdHr10 is not null).Sum(x => x.ColdTargets);
+            double coldHr = coldN == 0 ? double.NaN : report.Periods.Where(x => x.Scores[p].ColdHr10 is not null)
+                .Sum(x => x.Scores[p].ColdHr10!.Value * x.ColdTargets) / coldN;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{p,-9}: HR@10 {hr:F4} over all scored events; updates {cost.Steps:N0} steps, "
+                $"{p,-9}: HR@10 {hr:F4} over all scored events, cold-start HR@10 {coldHr:F4} over {coldN:N0}; "
+                + $"updates {cost.Steps:N0} steps, "
                 + $"{cost.Tokens:N0} tokens, {cost.Seconds:F0}s"));
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -104,8 +104,8 @@ public abstract class SequenceEncoder : nn.Module<SequenceBatch, Tensor>
     /// <summary>
     /// Grows the item table to <paramref name="rows"/> rows for items first seen after training (the dynamic
     /// vocabulary): existing rows keep their values, new rows get the same initialisation as at construction. Returns
-    /// the new weight, for the optimiser to carry its state across (<see cref="Native.AdamW.Replace"/>). Models with
-    /// item side features cannot grow yet (their per-item feature ids are fixed buffers).
+    /// the new weight, for the optimiser to carry its state across (<see cref="Native.AdamW.Replace"/>). New rows have
+    /// no side features.
     /// </summary>
     public TorchSharp.Modules.Parameter GrowItems(long rows)
     {
@@ -113,11 +113,15 @@ public abstract class SequenceEncoder : nn.Module<SequenceBatch, Tensor>
         if (rows <= old.shape[0])
             throw new ArgumentException(
                 $"the item table has {old.shape[0]} rows; growing it to {rows} would not add any.");
-        if (_itemFeatures.Count > 0)
-            throw new NotSupportedException("a model with item side features cannot add items yet; retrain it on the "
-                + "data with the new items.");
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
+        // The side-feature ids grow in place (the registered buffers stay the same objects); new rows have none.
+        long have = old.shape[0];
+        foreach (var ids in _itemFeatureIds)
+        {
+            var grownIds = cat([ids, zeros(rows - have, ids.shape[1], dtype: ids.dtype, device: ids.device)], 0);
+            ids.set_(grownIds);
+        }
         var extra = empty(rows - old.shape[0], old.shape[1], dtype: old.dtype, device: old.device);
         extra.normal_().fmod_(Scalars.Of(2.0)).mul_(Scalars.Of(0.02));
         var grown = new TorchSharp.Modules.Parameter(cat([old.detach(), extra], 0), requires_grad: true);

@@ -21,7 +21,8 @@ namespace GenRec.Training;
 /// </summary>
 /// <remarks>
 /// The log must only grow at its end (a store's sequence numbers, a file's lines): the watermark is a position in it.
-/// Sequences are items only; a model with feature tokens, actions or item side features is refused for now.
+/// Sequences are items only (a model with feature tokens or actions is refused); item side features are kept for the
+/// dataset's items, and items added from the log have none.
 /// </remarks>
 public sealed class IncrementalTraining(string runDirectory, PreparedDataset data, Device device,
     IncrementalOptions options)
@@ -65,9 +66,10 @@ public sealed class IncrementalTraining(string runDirectory, PreparedDataset dat
         var pending = state.Pending;
         var cfg = Configure(header.Config, pending is not null, path);
         var space = data.Features.Select(cfg.Features);
-        if (!space.IsEmpty)
+        if (space.TokenKinds.Count > 0 || space.Actions.Count > 0)
             throw new NotSupportedException($"{data.Name}: incremental training reads item-only sequences; this "
-                + "model also embeds feature tokens, actions or item side features. Retrain it on the new data.");
+                + "model also embeds feature tokens or actions. Retrain it on the new data (or train with "
+                + "features.actions, features.contextual and features.auxiliary off).");
         header.EnsureFits(path, data);
         CheckLog(log, source, state.Watermark);
 

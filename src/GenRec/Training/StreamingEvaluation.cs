@@ -104,10 +104,13 @@ public sealed class StreamingEvaluation
                     retrainCost = TrainFromScratch(fresh, start, epochs, 1000 * (p + 1));
                 }
                 Progress?.Report($"{name}: evaluating");
-                var (cases, unknown, total) = EvaluationCases(start, end);
+                var (cases, cold, unknown, total) = EvaluationCases(start, end);
                 var known = Known(start);
+                var listed = Known(end);
                 var scores = policies.ToDictionary(policy => policy,
-                    policy => Score(trainers[policy].Model, cases, known, initialEnd));
+                    policy => Score(trainers[policy].Model, cases, known, initialEnd)
+                        with
+                    { ColdHr10 = ColdHitRate(trainers[policy].Model, cold, listed) });
                 var streamCost = Cost.Zero;
                 if (trainers.TryGetValue(StreamingPolicy.Streaming, out var streaming))
                 {
@@ -127,6 +130,7 @@ public sealed class StreamingEvaluation
                     Start = DateTimeOffset.FromUnixTimeSeconds(start),
                     Events = total,
                     UnknownTargets = unknown,
+                    ColdTargets = cold.Count,
                     Evaluated = cases.Count,
                     NewItemTargets = cases.Count(c => _firstSeen[c.Target] >= initialEnd),
                     Scores = scores,
@@ -204,11 +208,15 @@ public sealed class StreamingEvaluation
         }
     }
 
-    /// <summary>Every item event of the period whose item was known at its start, as a history → target case.
+    /// <summary>
+    /// Every item event of the period whose item was known at its start, as a history → target case; and, apart,
+    /// those whose item was first seen in the period (cold-start cases).
     /// </summary>
-    private (List<TokenWindow> Cases, int Unknown, int Total) EvaluationCases(long start, long end)
+    private (List<TokenWindow> Cases, List<TokenWindow> Cold, int Unknown, int Total) EvaluationCases(long start,
+        long end)
     {
         var cases = new List<TokenWindow>();
+        var cold = new List<TokenWindow>();
         int unknown = 0, total = 0;
         for (int u = 0; u < _data.UserCount; u++)
         {
@@ -218,13 +226,27 @@ public sealed class StreamingEvaluation
                 var t = tokens[j];
                 if (!t.IsItem || t.Timestamp < start || t.Timestamp >= end) continue;
                 total++;
-                if (_firstSeen[t.Value] >= start) { unknown++; continue; }
                 var w = LeaveOneOutSplit.Window(_data, u, j, _config.Model.MaxLength, _config.Features, t.Value,
                     t.Timestamp);
+                if (_firstSeen[t.Value] >= start)
+                {
+                    unknown++;
+                    if (w.History.Length > 0) cold.Add(w);
+                    continue;
+                }
                 if (w.History.Length > 0) cases.Add(w);
             }
         }
-        return (cases, unknown, total);
+        return (cases, cold, unknown, total);
+    }
+
+    /// <summary>HR@10 of the cold-start cases among the items listed by the period's end; null without cases.
+    /// </summary>
+    private double? ColdHitRate(SequenceEncoder model, List<TokenWindow> cold, long[] listed)
+    {
+        if (cold.Count == 0) return null;
+        var ranks = Evaluator.Ranks(model, cold, listed, _device, _config.Training.EvalBatchSize);
+        return ranks.Average(r => RetrievalMetrics.HitRate(r, 10));
     }
 
     private StreamingScores Score(SequenceEncoder model, List<TokenWindow> cases, long[] known, long initialEnd)

@@ -16,6 +16,10 @@ public sealed record StreamingPeriod
     /// </summary>
     public int UnknownTargets { get; init; }
 
+    /// <summary>Of <see cref="UnknownTargets"/>, those with history before them: scored apart as cold-start targets
+    /// (<see cref="StreamingScores.ColdHr10"/>).</summary>
+    public int ColdTargets { get; init; }
+
     /// <summary>Events scored (the others have an unknown item or no history before them).</summary>
     public int Evaluated { get; init; }
 

@@ -184,6 +184,32 @@ public class IncrementalTrainingTests
     }
 
     [Fact]
+    public void AModelWithItemSideFeaturesAddsItemsWithoutThem()
+    {
+        using var dir = new TempDir();
+        using var data = ColdStartTests.Log(dir);
+        var run = Path.Combine(dir.Path, "run");
+        using (var t = new Trainer(Config(), data, CPU) { RunDirectory = run }) t.Run();
+        long t0 = Enumerable.Range(0, data.UserCount).Max(u => data.Tokens(u)[^1].Timestamp);
+        var log = Enumerable.Range(0, 30).Select(i =>
+            new LoggedEvent(i + 1, data.UserKey(i), i % 2 == 0 ? "brand-new" : data.ItemKeys[i], t0 + 60 * (i + 1)))
+            .ToList();
+        var report = new IncrementalTraining(run, data, CPU, new IncrementalOptions()).Run(log, "log");
+        Assert.Equal(1, report.ItemsAdmitted);
+        var (header, model) = Checkpoint.Load(Path.Combine(run, "checkpoint.ckpt"), CPU);
+        using (model)
+        {
+            long id = header.ItemKeys!.ToList().IndexOf("brand-new") + 1;
+            Assert.Equal(data.ItemKeys.Count + 1, id);
+            Assert.Equal(header.ItemTableSize, model.ItemFeatureIds(0).shape[0]);
+            Assert.All(model.ItemFeatureIds(0)[id].data<long>().ToArray(), v => Assert.Equal(0L, v));
+            // The dataset's items keep their categories.
+            Assert.Equal(data.ItemFeatureIds(0)!.Take(data.ItemKeys.Count + 1).Sum(),
+                model.ItemFeatureIds(0).narrow(0, 0, data.ItemKeys.Count + 1).sum().item<long>());
+        }
+    }
+
+    [Fact]
     public void ASecondTrainerOnTheSameRunIsRefused()
     {
         using var dir = new TempDir();

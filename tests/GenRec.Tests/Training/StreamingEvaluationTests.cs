@@ -65,6 +65,9 @@ public class StreamingEvaluationTests(Xunit.Abstractions.ITestOutputHelper outpu
         Assert.Equal(first.Scores[StreamingPolicy.Frozen], first.Scores[StreamingPolicy.Streaming]);
         Assert.Equal(first.Scores[StreamingPolicy.Frozen], first.Scores[StreamingPolicy.Retrain]);
         Assert.True(first.UnknownTargets > 0, "items first seen in a period cannot be targets in it");
+        // ... but they are scored apart, as cold-start targets, among the items listed by the period's end.
+        Assert.InRange(first.ColdTargets, 1, first.UnknownTargets);
+        Assert.All(first.Scores.Values, s => Assert.NotNull(s.ColdHr10));
         Assert.Equal(Cost.Zero, first.RetrainCost);
         Assert.True(first.StreamCost.Steps > 0);
         foreach (var p in report.Periods)
