@@ -6,13 +6,20 @@ namespace GenRec.Cli.Commands;
 /// </summary>
 internal static class IncrementalTrain
 {
-    public static int Run(string runDirectory, string dataPath, string events, IncrementalOptions options,
-        TorchSharp.torch.Device device, bool asJson)
+    public static int Run(string runDirectory, string dataPath, string events, string? itemsFile,
+        IncrementalOptions options, TorchSharp.torch.Device device, bool asJson)
     {
         options.Validate();
         var dataset = Cli.LoadData(dataPath, asJson);
         var (log, source) = EventLogs.Read(events);
         Cli.Note($"{source}: {log.Count:N0} item events");
+        List<(string Key, long[][] Features)>? catalog = null;
+        if (itemsFile is not null)
+        {
+            catalog = Data.ItemCatalogFile.Read(itemsFile, dataset, out int unknown);
+            Cli.Note($"{itemsFile}: {catalog.Count:N0} items"
+                + (unknown > 0 ? $", {unknown:N0} feature values {dataset.Name} never had (left out)" : ""));
+        }
         var update = new IncrementalTraining(runDirectory, dataset, device, options)
         {
             Notes = new Progress<string>(Cli.Note),
@@ -21,7 +28,7 @@ internal static class IncrementalTrain
         ConsoleCancelEventHandler stop = (_, e) => { e.Cancel = true; cancel.Cancel(); };
         Console.CancelKeyPress += stop;
         IncrementalReport report;
-        try { report = update.Run(log, source, cancel.Token); }
+        try { report = update.Run(log, source, catalog, cancel.Token); }
         finally { Console.CancelKeyPress -= stop; }
         if (asJson) Cli.PrintJson(report);
         if (report.Interrupted)

@@ -71,6 +71,11 @@ internal static class TrainCommand
         {
             Description = "With --events: events a new item needs before it gets a row (training.minItemEvents).",
         };
+        var items = new Option<string?>("--items")
+        {
+            Description = "With --events: new items with their side features (header: item, then the dataset's item "
+                + "features; values separated by |), listed at this update before anyone chose them (cold start).",
+        };
         var skipBad = Options.SkipBadRows();
         var json = Options.Json();
         var device = Options.Device();
@@ -78,7 +83,7 @@ internal static class TrainCommand
         var cmd = new Command("train", "Train a generative retrieval model (HSTU or SASRec) with sampled softmax, evaluating on the leave-one-out split.")
         {
             config, data, skipBad, outDir, resume, epochs, seed, set, selectBy, patience, events, passes, replay,
-            maxEvents, checkpointEvery, publish, keep, capacity, minItemEvents, device, threads, json,
+            maxEvents, checkpointEvery, publish, keep, capacity, minItemEvents, items, device, threads, json,
         };
         cmd.SetAction(r => Cli.Run(() =>
         {
@@ -99,18 +104,24 @@ internal static class TrainCommand
                     || r.GetValue(patience) is not null)
                     throw new ArgumentException("--events trains the run's model on new events with the run's config; "
                         + "--config, --set, --epochs, --seed, --out, --select-by and --patience do not apply.");
-                return IncrementalTrain.Run(resumeDir, r.GetValue(data)!, eventLog, new IncrementalOptions
-                {
-                    Passes = r.GetValue(passes),
-                    Replay = r.GetValue(replay),
-                    MaxEvents = r.GetValue(maxEvents),
-                    CheckpointEvery = r.GetValue(checkpointEvery),
-                    PublishDirectory = r.GetValue(publish),
-                    KeepPublished = r.GetValue(keep),
-                    ItemCapacity = r.GetValue(capacity),
-                    MinItemEvents = r.GetValue(minItemEvents),
-                }, Cli.Setup(r.GetValue(device)!, r.GetValue(threads)), r.GetValue(json));
+                return IncrementalTrain.Run(resumeDir, r.GetValue(data)!, eventLog, r.GetValue(items),
+                    new IncrementalOptions
+                    {
+                        Passes = r.GetValue(passes),
+                        Replay = r.GetValue(replay),
+                        MaxEvents = r.GetValue(maxEvents),
+                        CheckpointEvery = r.GetValue(checkpointEvery),
+                        PublishDirectory = r.GetValue(publish),
+                        KeepPublished = r.GetValue(keep),
+                        ItemCapacity = r.GetValue(capacity),
+                        MinItemEvents = r.GetValue(minItemEvents),
+                    }, Cli.Setup(r.GetValue(device)!, r.GetValue(threads)), r.GetValue(json));
             }
+            if (r.GetValue(items) is not null || r.GetValue(publish) is not null || r.GetValue(capacity) is not null
+                || r.GetValue(minItemEvents) is not null || r.GetValue(maxEvents) != 0 || r.GetValue(replay) != 0
+                || r.GetValue(passes) != 1)
+                throw new ArgumentException("--items, --publish, --item-capacity, --min-item-events, --max-events, "
+                    + "--replay and --passes apply to incremental training: add --events LOG (with --resume RUN).");
             ExperimentConfig cfg;
             if (resumeDir is not null)
             {

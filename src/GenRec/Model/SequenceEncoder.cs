@@ -131,7 +131,28 @@ public abstract class SequenceEncoder : nn.Module<SequenceBatch, Tensor>
     }
 
     /// <summary>
-    /// Gives the rows <paramref name="ids"/> a fresh initialisation (an evicted item's row, handed to a new item).
+    /// Sets the side-feature ids of one item (an item added after training, described by the catalog): for each item
+    /// feature group, up to its width of value ids (0 = none).
+    /// </summary>
+    public void SetItemFeatures(long item, IReadOnlyList<long[]> values)
+    {
+        if (values.Count != _itemFeatureIds.Length)
+            throw new ArgumentException(
+                $"{values.Count} feature groups given; the model has {_itemFeatureIds.Length}.");
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        for (int g = 0; g < values.Count; g++)
+        {
+            var buf = _itemFeatureIds[g];
+            var row = new long[buf.shape[1]];
+            for (int i = 0; i < Math.Min(row.Length, values[g].Length); i++) row[i] = values[g][i];
+            buf[item].copy_(tensor(row, device: buf.device));
+        }
+    }
+
+    /// <summary>
+    /// Gives the rows <paramref name="ids"/> a fresh initialisation and no side features (an evicted item's row,
+    /// handed to a new item).
     /// </summary>
     public void ResetItemRows(long[] ids)
     {
@@ -141,7 +162,9 @@ public abstract class SequenceEncoder : nn.Module<SequenceBatch, Tensor>
         var w = _items.weight!;
         var fresh = empty(ids.Length, w.shape[1], dtype: w.dtype, device: w.device);
         fresh.normal_().fmod_(Scalars.Of(2.0)).mul_(Scalars.Of(0.02));
-        w.index_copy_(0, tensor(ids, device: w.device), fresh);
+        var rows = tensor(ids, device: w.device);
+        w.index_copy_(0, rows, fresh);
+        foreach (var side in _itemFeatureIds) side.index_fill_(0, rows, Scalars.Of(0L));
     }
 
     /// <summary>Returns L2-normalised user embeddings [B, L, D]; padding positions are zero.</summary>

@@ -41,6 +41,16 @@ public sealed class IncrementalTraining(string runDirectory, PreparedDataset dat
     /// Cancelling stops after the current step with a checkpoint to continue from.
     /// </summary>
     public IncrementalReport Run(IReadOnlyList<LoggedEvent> log, string source, CancellationToken cancel = default)
+        => Run(log, source, null, cancel);
+
+    /// <summary>
+    /// As <see cref="Run(IReadOnlyList{LoggedEvent}, string, CancellationToken)"/>, listing the items of
+    /// <paramref name="catalog"/> (key and side-feature value ids, <see cref="ItemCatalogFile"/>) first: a new item
+    /// there gets a row and its side features at this update, before anyone chose it (cold start), whatever the
+    /// admission rule.
+    /// </summary>
+    public IncrementalReport Run(IReadOnlyList<LoggedEvent> log, string source,
+        IReadOnlyList<(string Key, long[][] Features)>? catalog, CancellationToken cancel = default)
     {
         options.Validate();
         var clock = Stopwatch.StartNew();
@@ -109,7 +119,7 @@ public sealed class IncrementalTraining(string runDirectory, PreparedDataset dat
                 + $"over them was under way ({pending.Events} events to {pending.To} then, {spanEvents.Count} now); "
                 + "the log must only grow at its end.");
         bool resumed = state.Pending is not null;
-        var vocabulary = resumed ? default : Admit(trainer, keys, log, from, pending.To, cfg);
+        var vocabulary = resumed ? default : Admit(trainer, keys, log, from, pending.To, cfg, catalog ?? []);
         state = state with
         {
             Pending = pending,
@@ -250,7 +260,8 @@ public sealed class IncrementalTraining(string runDirectory, PreparedDataset dat
     /// The table grows by half when it runs out of rows, never past the capacity.
     /// </summary>
     private (int Admitted, int Evicted, int Waiting, int Refused) Admit(Trainer trainer, List<string> keys,
-        IReadOnlyList<LoggedEvent> log, long from, long to, ExperimentConfig cfg)
+        IReadOnlyList<LoggedEvent> log, long from, long to, ExperimentConfig cfg,
+        IReadOnlyList<(string Key, long[][] Features)> catalog)
     {
         int capacity = cfg.Training.ItemCapacity, permanent = data.ItemKeys.Count;
         if (capacity > 0 && capacity < permanent + 1)
@@ -266,8 +277,11 @@ public sealed class IncrementalTraining(string runDirectory, PreparedDataset dat
             lastSeen[e.Item] = e.Seq;
             if (!known.ContainsKey(e.Item)) counts[e.Item] = counts.GetValueOrDefault(e.Item) + 1;
         }
-        var newcomers = log.Where(e => e.Seq > from && e.Seq <= to && !known.ContainsKey(e.Item))
-            .Select(e => e.Item).Distinct(StringComparer.Ordinal).ToList();
+        var listed = catalog.Where(c => !known.ContainsKey(c.Key)).Select(c => c.Key)
+            .Distinct(StringComparer.Ordinal).ToList();
+        var newcomers = listed.Concat(log.Where(e => e.Seq > from && e.Seq <= to && !known.ContainsKey(e.Item))
+            .Select(e => e.Item)).Distinct(StringComparer.Ordinal).ToList();
+        var isListed = listed.ToHashSet(StringComparer.Ordinal);
         // Evictable rows, least recently seen first: items added after the base training and not seen in this span.
         var evictable = new Queue<int>(Enumerable.Range(permanent + 1, keys.Count - permanent)
             .Where(id => lastSeen.GetValueOrDefault(keys[id - 1]) <= from)
@@ -276,7 +290,7 @@ public sealed class IncrementalTraining(string runDirectory, PreparedDataset dat
         var reset = new List<long>();
         foreach (var key in newcomers)
         {
-            if (counts[key] < cfg.Training.MinItemEvents) { waiting++; continue; }
+            if (!isListed.Contains(key) && counts[key] < cfg.Training.MinItemEvents) { waiting++; continue; }
             if (capacity > 0 && keys.Count + 1 >= capacity)
             {
                 if (evictable.Count == 0) { refused++; continue; }
@@ -296,6 +310,11 @@ public sealed class IncrementalTraining(string runDirectory, PreparedDataset dat
             trainer.GrowItems(grown);
         }
         trainer.ResetItems([.. reset]);
+        // Side features of the catalog's items that have a row added after the dataset (new or listed again).
+        var row = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = permanent; i < keys.Count; i++) row[keys[i]] = i + 1;
+        foreach (var (key, features) in catalog)
+            if (row.TryGetValue(key, out int id)) trainer.Model.SetItemFeatures(id, features);
         if (admitted + waiting + refused > 0)
             Notes?.Report($"items: {admitted:N0} admitted ({evicted:N0} of them into evicted rows), {waiting:N0} "
                 + $"waiting for {cfg.Training.MinItemEvents} events, {refused:N0} refused (capacity full)");

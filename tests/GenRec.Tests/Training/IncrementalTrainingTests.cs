@@ -210,6 +210,44 @@ public class IncrementalTrainingTests
     }
 
     [Fact]
+    public void AListedItemWithItsCategoryIsRetrievedBeforeAnyoneChoseIt()
+    {
+        using var dir = new TempDir();
+        using var data = ColdStartTests.Log(dir);
+        var run = Path.Combine(dir.Path, "run");
+        var cfg = Config() with
+        {
+            Model = Config().Model with { EmbeddingDim = 16, QkDim = 16, VDim = 16, Dropout = 0 },
+            Training = Config().Training with { Epochs = 8, LearningRate = 0.02, NumNegatives = 20 },
+        };
+        using (var t = new Trainer(cfg, data, CPU) { RunDirectory = run }) t.Run();
+        var catalogFile = dir.Write("new-items.csv", "item,category\ncold-a,c3\ncold-b,\n");
+        var catalog = ItemCatalogFile.Read(catalogFile, data, out int unknown);
+        Assert.Equal(0, unknown);
+        long t0 = Enumerable.Range(0, data.UserCount).Max(u => data.Tokens(u)[^1].Timestamp);
+        // Another user's event: the update that lists the new items.
+        LoggedEvent[] log = [new(1, data.UserKey(0), data.ItemKeys[0], t0 + 60)];
+        var report = new IncrementalTraining(run, data, CPU, new IncrementalOptions()).Run(log, "log", catalog);
+        Assert.Equal(2, report.ItemsAdmitted);
+
+        using var pipeline = GenRec.Inference.RecommendationPipeline.Load(data, Path.Combine(run, "checkpoint.ckpt"),
+            null, CPU);
+        long a = pipeline.Items.Id("cold-a")!.Value, b = pipeline.Items.Id("cold-b")!.Value;
+        int aInCategory = 0, bInCategory = 0, users = 0;
+        for (int u = 3; u < 200; u += 10)   // the users of category c3
+        {
+            var history = data.Latest(data.UserKey(u), cfg.Model.MaxLength, cfg.Features)!;
+            var top = pipeline.Retrieve(history, 30, null).Select(x => x.Item).ToList();   // c3 has 30 items
+            users++;
+            if (top.Contains(a)) aInCategory++;
+            if (top.Contains(b)) bInCategory++;
+        }
+        Assert.True(aInCategory >= 0.9 * users && aInCategory > 2 * bInCategory,
+            $"of {users} users of c3, {aInCategory} have the listed c3 item in their top 30, {bInCategory} the "
+            + "featureless one");
+    }
+
+    [Fact]
     public void ASecondTrainerOnTheSameRunIsRefused()
     {
         using var dir = new TempDir();

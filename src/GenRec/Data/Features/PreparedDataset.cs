@@ -159,6 +159,26 @@ public sealed unsafe class PreparedDataset : IDisposable
         return LoadVocabularies()[kind].TryGetValue(value, out int found) ? found : null;
     }
 
+    /// <summary>
+    /// The embedding id of a value of item feature <paramref name="group"/> (index into <c>Features.ItemFeatures</c>):
+    /// its vocabulary id, or its hash bucket where the folder keeps no vocabulary for it (hashed features); null for a
+    /// value the training data never had.
+    /// </summary>
+    public int? ItemFeatureValueId(int group, string value)
+    {
+        var f = Features.ItemFeatures[group];
+        var vocabularies = LazyInitializer.EnsureInitialized(ref _itemVocabularies, () => Features.ItemFeatures
+            .Select(x => Path.Combine(Directory, "vocab", SequenceBuilder.Sanitize(x.Name) + ".txt"))
+            .Select(file => File.Exists(file)
+                ? File.ReadLines(file).Select((line, i) => (line, i)).GroupBy(x => x.line, StringComparer.Ordinal)
+                    .ToDictionary(g => g.Key, g => g.First().i + 1, StringComparer.Ordinal)
+                : null).ToArray());
+        if (vocabularies[group] is not { } vocabulary) return ValueVocabulary.Bucket(value, f.Size - 1);
+        return vocabulary.TryGetValue(value, out int id) ? id : null;
+    }
+
+    private Dictionary<string, int>?[]? _itemVocabularies;
+
     private Dictionary<string, int>[] LoadVocabularies() =>
         LazyInitializer.EnsureInitialized(ref _vocabularies, () => Features.TokenKinds.Select(t =>
         {
