@@ -21,6 +21,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(BenchAttentionCommand.Create());
         bench.Subcommands.Add(BenchInferCommand.Create());
         bench.Subcommands.Add(BenchScalingCommand.Create());
+        bench.Subcommands.Add(BenchAllreduceCommand.Create());
         return bench;
     }
 
