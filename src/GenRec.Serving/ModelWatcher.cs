@@ -25,7 +25,19 @@ internal sealed class ModelWatcher : IDisposable
         _metrics = metrics;
         _log = log;
         var every = TimeSpan.FromSeconds(options.WatchIntervalSeconds);
-        _timer = new Timer(_ => Check(), null, every, every);
+        _timer = new Timer(_ => Tick(), null, every, every);
+    }
+
+    /// <summary>One look at the folder; nothing escapes (an exception on a timer thread would end the process).
+    /// </summary>
+    private void Tick()
+    {
+        try { Check(); }
+        catch (Exception e)
+        {
+            _log.LogError("watch: looking at {Folder} failed ({Reason}); still serving {Current}", _options.Watch,
+                e.Message, _slot.Current.Version);
+        }
     }
 
     /// <summary>Loads the newest model if it is not the one in use; returns whether it swapped one in.</summary>
@@ -35,7 +47,8 @@ internal sealed class ModelWatcher : IDisposable
         try
         {
             if (Model.PublishFolder.Newest(_options.Watch!) is not { } newest) return false;
-            if (newest == _slot.Current.RetrievalPath || newest == _failed) return false;
+            if (Path.GetFullPath(newest) == Path.GetFullPath(_slot.Current.RetrievalPath) || newest == _failed)
+                return false;
             RecommenderEngine next;
             // The lease keeps the model in use (and its index, which an HNSW reload starts from) alive meanwhile.
             using var current = _slot.Acquire();
@@ -44,8 +57,9 @@ internal sealed class ModelWatcher : IDisposable
                 next = RecommenderEngine.Load(_options.Data, newest, _options.Ranking,
                     Native.TorchRuntime.ParseDevice(_options.Device), _options.Index, current.Engine);
             }
-            catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException
-                or InvalidOperationException or NotSupportedException or Data.DataLoadException)
+            // Any failure, expected (damaged, foreign data) or not: a timer callback that throws would end the process,
+            // and the model in use must keep serving.
+            catch (Exception e)
             {
                 _failed = newest;
                 _metrics.Reload(ok: false);

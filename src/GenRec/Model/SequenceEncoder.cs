@@ -122,7 +122,7 @@ public abstract class SequenceEncoder : nn.Module<SequenceBatch, Tensor>
             var grownIds = cat([ids, zeros(rows - have, ids.shape[1], dtype: ids.dtype, device: ids.device)], 0);
             ids.set_(grownIds);
         }
-        var extra = empty(rows - old.shape[0], old.shape[1], dtype: old.dtype, device: old.device);
+        var extra = empty(rows - have, old.shape[1], dtype: old.dtype, device: old.device);
         extra.normal_().fmod_(Scalars.Of(2.0)).mul_(Scalars.Of(0.02));
         var grown = new TorchSharp.Modules.Parameter(cat([old.detach(), extra], 0), requires_grad: true);
         grown.MoveToOuterDisposeScope();

@@ -96,8 +96,7 @@ public sealed class AdamW : IDisposable
 
     /// <summary>
     /// Puts <paramref name="grown"/> in place of parameter number <paramref name="index"/> (a table that gained rows at
-    /// its end): the
-    /// moments of the old rows are kept, the new rows start from zero, as a row that has not been trained yet.
+    /// its end): the moments of the old rows are kept, the new rows start from zero, as a row not trained yet.
     /// </summary>
     public void Replace(int index, Parameter grown)
     {

@@ -271,8 +271,8 @@ public sealed class Trainer : IDisposable
     /// <summary>
     /// <see cref="TrainOn(IReadOnlyList{TokenWindow}, long[], int)"/> from step <paramref name="skip"/> of the pass's
     /// plan (the steps before it were taken by an interrupted run), calling <paramref name="afterStep"/> with the
-    /// number of steps taken in the pass after each one and stopping early when <paramref name="cancel"/> is set. Returns the
-    /// steps taken by this call.
+    /// number of steps taken in the pass (and the pass's steps) after each one, and stopping early when
+    /// <paramref name="cancel"/> is set. Returns the steps taken by this call.
     /// </summary>
     internal (int Steps, long Tokens, double Seconds) TrainOn(IReadOnlyList<TokenWindow> windows, long[] corpus,
         int epoch, int skip, Action<int, int>? afterStep, CancellationToken cancel)
@@ -324,8 +324,8 @@ public sealed class Trainer : IDisposable
     /// </summary>
     internal Checkpoint RestoreState(string path)
     {
-        var progress = new TrainingState();
-        var header = Checkpoint.Restore(path, Model, r => progress = TrainingState.Read(r, _optimizer));
+        // The epoch under way is not restored: incremental training continues runs that finished theirs.
+        var header = Checkpoint.Restore(path, Model, r => TrainingState.Read(r, _optimizer));
         _epochsDone = header.Epoch;
         return header;
     }
