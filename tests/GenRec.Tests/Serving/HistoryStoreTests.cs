@@ -24,6 +24,28 @@ public class HistoryStoreTests
         var latest = await store.ReadAsync("u1", 2);
         Assert.Equal(["d\tx\\t", "a"], latest.Select(e => e.Item));
         Assert.Equal(["z"], (await store.ReadAsync("u2", 10)).Select(e => e.Item));
+        await CheckLogAsync(store);
+    }
+
+    /// <summary>
+    /// The log incremental training reads: every item event of every user in arrival order (not time order), with
+    /// rising sequence numbers; a retried event (same id) is not logged twice; pages continue from the last number.
+    /// </summary>
+    private static async Task CheckLogAsync(IHistoryStore store)
+    {
+        await store.AppendAsync("u4", [new("r1", null, 100, null, "e1"), new("r2", null, 90)]);
+        await store.AppendAsync("u4", [new("r1", null, 100, null, "e1")]);   // a retry
+        var log = (await store.ReadLogAsync(0, 1000)).Where(e => e.Item.Length > 0).ToList();
+        Assert.Equal(["a", "b", "c", "d\tx\\t", "z", "r1", "r2"], log.Select(e => e.Item));
+        Assert.Equal(["u1", "u1", "u1", "u1", "u2", "u4", "u4"], log.Select(e => e.User));
+        Assert.Equal([30L, 10, 20, 20, 5, 100, 90], log.Select(e => e.Timestamp));
+        Assert.True(log.Zip(log.Skip(1)).All(p => p.First.Seq < p.Second.Seq));
+        // Paging: from the last number of a page, the rest.
+        var page = await store.ReadLogAsync(0, 3);
+        var rest = await store.ReadLogAsync(page[^1].Seq, 1000);
+        Assert.Equal(log.Select(e => e.Seq),
+            page.Concat(rest).Where(e => e.Item.Length > 0).Select(e => e.Seq));
+        Assert.Empty(await store.ReadLogAsync(log[^1].Seq, 10));
     }
 
     [Fact]
