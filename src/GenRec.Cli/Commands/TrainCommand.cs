@@ -137,65 +137,78 @@ internal static class TrainCommand
             else cfg = ExperimentConfig.Load(r.GetValue(config) ?? throw new ArgumentException("--config is required (or --resume RUN_DIR to continue a run)."), overrides);
             bool asJson = r.GetValue(json);
             var dev = Cli.Setup(r.GetValue(device)!, r.GetValue(threads));
-            var dataset = Cli.LoadData(r.GetValue(data)!, asJson, r.GetValue(skipBad));
-            var dir = resumeDir ?? r.GetValue(outDir) ?? Path.Combine("runs", $"{cfg.Name}-{dataset.Name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            using var trainer = new Trainer(cfg, dataset, dev) { RunDirectory = dir };
-            foreach (var note in trainer.Split.Notes) Cli.Note("note: " + note);
-            if (resumeDir is not null)
+            // Under mpirun: data-parallel training (docs/distributed.md); rank 0 writes the run folder and reports.
+            bool mpi = GenRec.Native.Mpi.Launched;
+            if (mpi && resumeDir is null && r.GetValue(outDir) is null)
+                throw new ArgumentException("under mpirun every rank must name the same run folder: give --out DIR.");
+            if (mpi) GenRec.Native.Mpi.Init();
+            bool silent = mpi && GenRec.Native.Mpi.Rank != 0;
+            try { return Train(cfg, asJson || silent, silent); }
+            finally { if (mpi) GenRec.Native.Mpi.Shutdown(); }
+
+            int Train(ExperimentConfig cfg, bool asJson, bool silent)
             {
-                trainer.Resume();
-                Cli.Note($"resuming {dir} after epoch {trainer.EpochsDone}{(trainer.StepsIntoEpoch > 0 ? $", step {trainer.StepsIntoEpoch} of epoch {trainer.EpochsDone + 1}" : "")}");
+                var dataset = Cli.LoadData(r.GetValue(data)!, asJson, r.GetValue(skipBad));
+                var dir = resumeDir ?? r.GetValue(outDir) ?? Path.Combine("runs", $"{cfg.Name}-{dataset.Name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                using var trainer = new Trainer(cfg, dataset, dev) { RunDirectory = dir };
+                foreach (var note in trainer.Split.Notes) Cli.Note("note: " + note);
+                if (resumeDir is not null)
+                {
+                    trainer.Resume();
+                    Cli.Note($"resuming {dir} after epoch {trainer.EpochsDone}{(trainer.StepsIntoEpoch > 0 ? $", step {trainer.StepsIntoEpoch} of epoch {trainer.EpochsDone + 1}" : "")}");
+                }
+                Cli.Note($"training {cfg.Name} ({cfg.Model.Encoder}, {cfg.Model.NumLayers} layers, D={cfg.Model.EmbeddingDim}) for {cfg.Training.Epochs} epochs on {trainer.Split.Train.Count:N0} users; run folder {dir}");
+                if (cfg.Training.Selects)
+                    Cli.Note("evaluating on the validation item (second-to-last); keeping the best epoch by "
+                        + cfg.Training.SelectBy
+                        + (cfg.Training.Patience > 0
+                            ? $", stopping after {cfg.Training.Patience} evaluations without a better one" : "")
+                        + "; the test item is evaluated once, at the end");
+                var results = TrainingView.Run(trainer, asJson);
+                if (trainer.Interrupted)
+                {
+                    Console.Error.WriteLine($"genrec: stopped after epoch {trainer.EpochsDone}{(trainer.StepsIntoEpoch > 0 ? $", step {trainer.StepsIntoEpoch} of epoch {trainer.EpochsDone + 1}" : "")}; checkpoint written. Continue with: genrec train --resume {dir} --data {r.GetValue(data)}");
+                    return 130;
+                }
+                var last = results.LastOrDefault();
+                var final = results.LastOrDefault(x => x.Metrics is not null)?.Metrics;
+                var summary = new
+                {
+                    config = cfg.Name,
+                    dataset = dataset.Name,
+                    runDirectory = dir,
+                    epochs = results.Count,
+                    wallSeconds = clock.Elapsed.TotalSeconds,
+                    medianStepSeconds = results.Select(x => x.MedianStepSeconds).DefaultIfEmpty(0).Order().ElementAt(results.Count / 2),
+                    tokensPerSecond = results.Select(x => x.TokensPerSecond).DefaultIfEmpty(0).Average(),
+                    peakMemoryMiB = Trainer.PeakMemoryMiB(),
+                    trainLoss = last?.TrainLoss,
+                    metrics = trainer.Selection?.Test ?? final,
+                    selection = trainer.Selection,
+                };
+                if (silent) return 0;
+                if (asJson) Cli.PrintJson(summary);
+                else if (trainer.Selection is { } chosen)
+                {
+                    Spectre.Console.AnsiConsole.Write(
+                        Cli.MetricsTable(("validation", chosen.Validation), ("test", chosen.Test)));
+                    Console.WriteLine($"selected epoch {chosen.BestEpoch} of {chosen.EpochsTrained} by validation "
+                        + $"{chosen.SelectBy} {SelectionResult.Value(cfg.Training.SelectBy, chosen.Validation):F4}"
+                        + (chosen.StoppedEarly
+                            ? $" (stopped early: no better value in {cfg.Training.Patience} evaluations)" : "")
+                        + $"; model {Path.Combine(dir, "best.ckpt")}, test metrics in "
+                        + $"{Path.Combine(dir, "selection.json")}");
+                    Console.WriteLine($"done in {summary.wallSeconds:F0}s, {summary.tokensPerSecond:N0} tokens/s, "
+                        + $"peak memory {summary.peakMemoryMiB:N0} MiB");
+                }
+                else
+                {
+                    if (final is not null) Spectre.Console.AnsiConsole.Write(Cli.MetricsTable((cfg.Name, final)));
+                    Console.WriteLine($"done in {summary.wallSeconds:F0}s, {summary.tokensPerSecond:N0} tokens/s, peak memory {summary.peakMemoryMiB:N0} MiB; checkpoint {Path.Combine(dir, "checkpoint.ckpt")}");
+                }
+                return 0;
             }
-            Cli.Note($"training {cfg.Name} ({cfg.Model.Encoder}, {cfg.Model.NumLayers} layers, D={cfg.Model.EmbeddingDim}) for {cfg.Training.Epochs} epochs on {trainer.Split.Train.Count:N0} users; run folder {dir}");
-            if (cfg.Training.Selects)
-                Cli.Note("evaluating on the validation item (second-to-last); keeping the best epoch by "
-                    + cfg.Training.SelectBy
-                    + (cfg.Training.Patience > 0
-                        ? $", stopping after {cfg.Training.Patience} evaluations without a better one" : "")
-                    + "; the test item is evaluated once, at the end");
-            var results = TrainingView.Run(trainer, asJson);
-            if (trainer.Interrupted)
-            {
-                Console.Error.WriteLine($"genrec: stopped after epoch {trainer.EpochsDone}{(trainer.StepsIntoEpoch > 0 ? $", step {trainer.StepsIntoEpoch} of epoch {trainer.EpochsDone + 1}" : "")}; checkpoint written. Continue with: genrec train --resume {dir} --data {r.GetValue(data)}");
-                return 130;
-            }
-            var last = results.LastOrDefault();
-            var final = results.LastOrDefault(x => x.Metrics is not null)?.Metrics;
-            var summary = new
-            {
-                config = cfg.Name,
-                dataset = dataset.Name,
-                runDirectory = dir,
-                epochs = results.Count,
-                wallSeconds = clock.Elapsed.TotalSeconds,
-                medianStepSeconds = results.Select(x => x.MedianStepSeconds).DefaultIfEmpty(0).Order().ElementAt(results.Count / 2),
-                tokensPerSecond = results.Select(x => x.TokensPerSecond).DefaultIfEmpty(0).Average(),
-                peakMemoryMiB = Trainer.PeakMemoryMiB(),
-                trainLoss = last?.TrainLoss,
-                metrics = trainer.Selection?.Test ?? final,
-                selection = trainer.Selection,
-            };
-            if (asJson) Cli.PrintJson(summary);
-            else if (trainer.Selection is { } chosen)
-            {
-                Spectre.Console.AnsiConsole.Write(
-                    Cli.MetricsTable(("validation", chosen.Validation), ("test", chosen.Test)));
-                Console.WriteLine($"selected epoch {chosen.BestEpoch} of {chosen.EpochsTrained} by validation "
-                    + $"{chosen.SelectBy} {SelectionResult.Value(cfg.Training.SelectBy, chosen.Validation):F4}"
-                    + (chosen.StoppedEarly
-                        ? $" (stopped early: no better value in {cfg.Training.Patience} evaluations)" : "")
-                    + $"; model {Path.Combine(dir, "best.ckpt")}, test metrics in "
-                    + $"{Path.Combine(dir, "selection.json")}");
-                Console.WriteLine($"done in {summary.wallSeconds:F0}s, {summary.tokensPerSecond:N0} tokens/s, "
-                    + $"peak memory {summary.peakMemoryMiB:N0} MiB");
-            }
-            else
-            {
-                if (final is not null) Spectre.Console.AnsiConsole.Write(Cli.MetricsTable((cfg.Name, final)));
-                Console.WriteLine($"done in {summary.wallSeconds:F0}s, {summary.tokensPerSecond:N0} tokens/s, peak memory {summary.peakMemoryMiB:N0} MiB; checkpoint {Path.Combine(dir, "checkpoint.ckpt")}");
-            }
-            return 0;
         }));
         return cmd;
     }

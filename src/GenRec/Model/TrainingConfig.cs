@@ -90,6 +90,13 @@ public sealed record TrainingConfig
     /// </summary>
     public int MinItemEvents { get; init; } = 1;
 
+    /// <summary>
+    /// Negatives drawn from each position's place in the epoch (seed, epoch, example, position) instead of the
+    /// process's generator, so that training on N ranks (mpirun) takes the same steps as on one; needs
+    /// <see cref="NegativesSharedBy"/> 1. Training under mpirun requires it.
+    /// </summary>
+    public bool ExampleSeeded { get; init; }
+
     /// <summary>Checks the values and throws a message naming the field.</summary>
     public void Validate()
     {
@@ -104,6 +111,9 @@ public sealed record TrainingConfig
         if (NumNegatives < 1) throw new ArgumentException($"training.numNegatives is {NumNegatives}; expected a positive integer.");
         if (!(Temperature > 0)) throw new ArgumentException($"training.temperature is {Temperature}; expected a positive number.");
         if (EvalEvery < 0) throw new ArgumentException($"training.evalEvery is {EvalEvery}; expected ≥ 0.");
+        if (ExampleSeeded && NegativesSharedBy != 1)
+            throw new ArgumentException($"training.exampleSeeded draws negatives per position; training."
+                + $"negativesSharedBy is {NegativesSharedBy}, expected 1 with it.");
         if (ItemCapacity < 0)
             throw new ArgumentException($"training.itemCapacity is {ItemCapacity}; expected 0 (no bound) or rows.");
         if (MinItemEvents < 1)

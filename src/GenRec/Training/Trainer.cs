@@ -24,6 +24,8 @@ public sealed class Trainer : IDisposable
     private readonly Device _device;
     private readonly AdamW _optimizer;
     private Tensor _corpus;
+    private long[] _corpusIds;
+    private readonly bool _distributed = Mpi.Initialized && Mpi.Size > 1;
 
     /// <summary>Builds the split, the model (seeded) and the optimiser.</summary>
     public Trainer(ExperimentConfig config, PreparedDataset data, Device device)
@@ -41,6 +43,19 @@ public sealed class Trainer : IDisposable
             throw new ArgumentException($"an item table of {itemTableSize} rows cannot hold {data.Name}'s "
                 + $"{data.ItemTableSize - 1} items.");
         config.Validate();
+        if (_distributed)
+        {
+            if (!config.Training.ExampleSeeded)
+                throw new ArgumentException("training under mpirun needs training.exampleSeeded (negatives drawn from "
+                    + "each position's place in the epoch, the same on any number of ranks): --set "
+                    + "training.exampleSeeded=true --set training.negativesSharedBy=1.");
+            if (config.Model.Dropout != 0 || config.Model.AttentionDropout != 0)
+                throw new ArgumentException($"training under mpirun: model.dropout is {config.Model.Dropout} and "
+                    + $"model.attentionDropout {config.Model.AttentionDropout}; dropout masks are not yet drawn per "
+                    + "example, so ranks would differ from one process: set both to 0.");
+            if (config.Training.Selects)
+                throw new ArgumentException("training under mpirun does not yet select models (--select-by).");
+        }
         _config = config;
         _data = data;
         _device = device;
@@ -61,6 +76,7 @@ public sealed class Trainer : IDisposable
         var t = config.Training;
         _optimizer = new AdamW(Model.parameters(), t.LearningRate, t.Beta1, t.Beta2, t.WeightDecay);
         _corpus = tensor(data.Corpus, device: device);
+        _corpusIds = data.Corpus;
         DataFingerprint = Training.DataFingerprint.Of(Split, data.Corpus);
     }
 
@@ -84,6 +100,10 @@ public sealed class Trainer : IDisposable
     }
 
     private readonly RunFolder? _run;
+
+    /// <summary>The run folder where this process writes: under mpirun, rank 0's only (the others read it to resume).
+    /// </summary>
+    private RunFolder? Writer => _distributed && Mpi.Rank != 0 ? null : _run;
 
     /// <summary>Receives a report after every step.</summary>
     public IProgress<TrainingProgress>? Progress { get; set; }
@@ -123,14 +143,14 @@ public sealed class Trainer : IDisposable
     {
         var t = _config.Training;
         Interrupted = false;
-        _run?.Start(_config);
+        Writer?.Start(_config);
         for (int epoch = _epochsDone + 1; epoch <= t.Epochs && !StoppedEarly; epoch++)
         {
             var result = TrainEpoch(epoch, cancel, out bool complete);
             if (!complete)
             {
                 Interrupted = true;
-                if (_run is not null && _partial.Steps > 0) SaveCheckpoint(_partial.Steps, History.LastOrDefault(h => h.Metrics is not null)?.Metrics);
+                if (Writer is not null && _partial.Steps > 0) SaveCheckpoint(_partial.Steps, History.LastOrDefault(h => h.Metrics is not null)?.Metrics);
                 break;
             }
             bool evaluate = epoch == t.Epochs || (t.EvalEvery > 0 && epoch % t.EvalEvery == 0);
@@ -149,7 +169,7 @@ public sealed class Trainer : IDisposable
             History.Add(result);
             _epochsDone = epoch;
             _partial = new TrainingState();
-            if (_run is not null) Persist(_run, result);
+            if (Writer is { } writer) Persist(writer, result);
             EpochCompleted?.Invoke(result);
             StoppedEarly = t.Patience > 0 && EvaluationsSinceBest() >= t.Patience && epoch < t.Epochs;
             if (cancel.IsCancellationRequested && epoch < t.Epochs && !StoppedEarly) { Interrupted = true; break; }
@@ -280,6 +300,7 @@ public sealed class Trainer : IDisposable
         var clock = Stopwatch.StartNew();
         _corpus.Dispose();
         _corpus = tensor(corpus, device: _device);
+        _corpusIds = corpus;
         Model.train();
         int steps = 0;
         long tokens = 0;
@@ -338,6 +359,23 @@ public sealed class Trainer : IDisposable
     /// <summary>The header a checkpoint of this model gets (config, item ids, feature space, metrics).</summary>
     internal Checkpoint Describe() => Header(0, History.LastOrDefault(h => h.Metrics is not null)?.Metrics);
 
+    /// <summary>
+    /// This rank's part of batch <paramref name="step"/> (0-based) of the epoch's plan and the index of its first
+    /// window in the epoch (for example-seeded negatives): the whole batch on one process; under mpirun rank r of N
+    /// takes windows [r·n/N, (r+1)·n/N) of the batch's n.
+    /// </summary>
+    private (TokenWindow[] Chunk, long First) Share(TokenWindow[] batch, int step, int epoch)
+    {
+        long first = (long)step * _config.Training.BatchSize;
+        if (!_distributed) return (batch, first);
+        if (batch.Length < Mpi.Size)
+            throw new InvalidOperationException($"epoch {epoch}, step {step + 1}: the batch holds {batch.Length} "
+                + $"windows, fewer than the {Mpi.Size} ranks; choose training.batchSize so that the last batch of an "
+                + "epoch keeps one window per rank.");
+        int start = batch.Length * Mpi.Rank / Mpi.Size, end = batch.Length * (Mpi.Rank + 1) / Mpi.Size;
+        return (batch[start..end], first + start);
+    }
+
     /// <summary>The batches of epoch <paramref name="epoch"/> (<see cref="EpochPlan"/>).</summary>
     internal List<TokenWindow[]> EpochBatches(int epoch) => EpochPlan.Batches(Split.Train, _config, epoch);
 
@@ -352,13 +390,14 @@ public sealed class Trainer : IDisposable
         for (int s = p.Steps; s < steps && !cancel.IsCancellationRequested; s++)
         {
             var stepClock = Stopwatch.StartNew();
-            double loss = Step(batches[s], out long stepTokens, out _, epoch, s + 1);
+            var (chunk, first) = Share(batches[s], s, epoch);
+            double loss = Step(chunk, out long stepTokens, out _, epoch, s + 1, first);
             p.LossSum += loss;
             p.Tokens += stepTokens;
             p.Steps++;
             p.StepTimes.Add(stepClock.Elapsed.TotalSeconds);
             Progress?.Report(new TrainingProgress(epoch, t.Epochs, s + 1, steps, p.LossSum / p.Steps, p.Steps / (p.Seconds + epochClock.Elapsed.TotalSeconds)));
-            if (_run is not null && t.CheckpointEvery > 0 && p.Steps % t.CheckpointEvery == 0 && p.Steps < steps)
+            if (Writer is not null && t.CheckpointEvery > 0 && p.Steps % t.CheckpointEvery == 0 && p.Steps < steps)
             {
                 p.Seconds += epochClock.Elapsed.TotalSeconds;
                 epochClock.Restart();
@@ -392,7 +431,8 @@ public sealed class Trainer : IDisposable
     /// One optimisation step on a batch of training sequences; returns the loss. A non-finite loss or gradient throws
     /// <see cref="TrainingDivergedException"/> before the weights change.
     /// </summary>
-    internal double Step(TokenWindow[] chunk, out long tokens, out long paddedTokens, int epoch, int step)
+    internal double Step(TokenWindow[] chunk, out long tokens, out long paddedTokens, int epoch, int step,
+        long firstExample = 0)
     {
         var t = _config.Training;
         using var scope = NewDisposeScope();
@@ -410,12 +450,14 @@ public sealed class Trainer : IDisposable
         // Supervised positions: m_i = 1 (plain items: every i with a next item); the target is token i + 1, an item.
         var positions = new List<long>();
         var targets = new List<long>();
+        var places = new List<(long Example, int Position)>();
         for (int r = 0; r < chunk.Length; r++)
             for (int i = 0; i + 1 < chunk[r].History.Length; i++)
             {
                 if (!chunk[r].IsSupervised(i)) continue;
                 positions.Add(batch.Starts[r] + i);
                 targets.Add(chunk[r].History[i + 1]);
+                places.Add((firstExample + r, i));
             }
 
         PhaseEnded?.Invoke(StepPhase.BatchBuilding);
@@ -425,7 +467,13 @@ public sealed class Trainer : IDisposable
         var targetIds = tensor(targets.ToArray(), device: _device);
         Tensor loss;
         var users = userEmb.view(-1, userEmb.shape[2]).index_select(0, positionIds);
-        if (t.NegativesSharedBy > 1)
+        if (t.ExampleSeeded)
+        {
+            var drawn = ExampleNegatives.Sample(_corpusIds, places, t.NumNegatives, t.Seed, epoch);
+            var negatives = tensor(drawn, [targets.Count, t.NumNegatives], device: _device);
+            loss = SampledSoftmaxLoss.Compute(users, targetIds, negatives, Model.NormalizedItemTable(), t.Temperature);
+        }
+        else if (t.NegativesSharedBy > 1)
         {
             long groups = (targets.Count + t.NegativesSharedBy - 1) / t.NegativesSharedBy;
             var negatives = SampledSoftmaxLoss.SampleNegatives(_corpus, groups, t.NumNegatives);
@@ -437,17 +485,59 @@ public sealed class Trainer : IDisposable
             loss = SampledSoftmaxLoss.Compute(users, targetIds, negatives, Model.NormalizedItemTable(), t.Temperature);
         }
         if (LossFault is { } fault) loss = fault(loss);
+        double value;
+        if (_distributed)
+        {
+            // Each rank's mean over its positions, weighted by its share of the global batch's positions: the sum
+            // over ranks of these losses (and of their gradients) is the global batch's mean.
+            var counts = new[] { (long)targets.Count };
+            Mpi.AllreduceSum(counts.AsSpan());
+            loss = loss.mul(Scalars.Of((double)targets.Count / counts[0]));
+            var total = new[] { (double)loss.item<float>() };
+            Mpi.AllreduceSum(total.AsSpan());
+            value = total[0];
+        }
+        else value = loss.item<float>();
         PhaseEnded?.Invoke(StepPhase.LossForward);
-        double value = loss.item<float>();
         if (!double.IsFinite(value)) throw Diverged(epoch, step, $"the training loss is {value}");
         _optimizer.ZeroGrad();
         loss.backward();
+        if (_distributed) AllreduceGradients();
         int bad = _optimizer.FirstNonFiniteGradient();
         if (bad >= 0) throw Diverged(epoch, step, $"the gradient of parameter #{bad} ({Model.named_parameters().ElementAt(bad).name}) is not finite");
         PhaseEnded?.Invoke(StepPhase.Backward);
         _optimizer.Step();
         PhaseEnded?.Invoke(StepPhase.OptimiserStep);
         return value;
+    }
+
+    /// <summary>
+    /// Sums every parameter's gradient over the ranks, in one all-reduce over a flat float32 buffer (each rank then
+    /// takes the same optimiser step). Parameters without a gradient are left out, the same on every rank.
+    /// </summary>
+    private void AllreduceGradients()
+    {
+        using var scope = NewDisposeScope();
+        var parameters = Model.parameters().ToList();
+        var present = parameters.Select(p => p.grad is null ? 0L : 1L).ToArray();
+        var agreed = (long[])present.Clone();
+        Mpi.AllreduceSum(agreed.AsSpan());
+        for (int i = 0; i < present.Length; i++)
+            if (agreed[i] != present[i] * Mpi.Size)
+                throw new InvalidOperationException($"parameter #{i} has a gradient on {agreed[i]} of {Mpi.Size} "
+                    + "ranks; every rank must train on some windows of every batch.");
+        var grads = parameters.Where(p => p.grad is not null).Select(p => p.grad!).ToList();
+        var flat = cat(grads.Select(g => g.reshape(-1)).ToList(), 0).cpu().contiguous();
+        var values = flat.data<float>().ToArray();
+        Mpi.AllreduceSum(values.AsSpan());
+        using var summed = tensor(values, device: _device);
+        long offset = 0;
+        using var noGrad = no_grad();
+        foreach (var g in grads)
+        {
+            g.copy_(summed.narrow(0, offset, g.NumberOfElements).view_as(g));
+            offset += g.NumberOfElements;
+        }
     }
 
     private TrainingDivergedException Diverged(int epoch, int step, string what)
