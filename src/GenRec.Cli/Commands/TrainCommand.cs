@@ -185,6 +185,9 @@ internal static class TrainCommand
                     peakMemoryMiB = Trainer.PeakMemoryMiB(),
                     trainLoss = last?.TrainLoss,
                     metrics = trainer.Selection?.Test ?? final,
+                    ranks = mpi ? GenRec.Native.Mpi.Size : 1,
+                    communicationSeconds = trainer.CommunicationSeconds,
+                    gradientBytesPerStep = trainer.GradientBytesPerStep,
                     selection = trainer.Selection,
                 };
                 if (silent) return 0;

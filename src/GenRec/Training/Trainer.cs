@@ -490,12 +490,15 @@ public sealed class Trainer : IDisposable
         {
             // Each rank's mean over its positions, weighted by its share of the global batch's positions: the sum
             // over ranks of these losses (and of their gradients) is the global batch's mean.
-            var counts = new[] { (long)targets.Count };
+            var talk = Stopwatch.StartNew();
+            var counts = new[] { (long)targets.Count, tokens };
             Mpi.AllreduceSum(counts.AsSpan());
+            tokens = counts[1];   // the step's tokens over all ranks
             loss = loss.mul(Scalars.Of((double)targets.Count / counts[0]));
             var total = new[] { (double)loss.item<float>() };
             Mpi.AllreduceSum(total.AsSpan());
             value = total[0];
+            CommunicationSeconds += talk.Elapsed.TotalSeconds;
         }
         else value = loss.item<float>();
         PhaseEnded?.Invoke(StepPhase.LossForward);
@@ -510,6 +513,12 @@ public sealed class Trainer : IDisposable
         PhaseEnded?.Invoke(StepPhase.OptimiserStep);
         return value;
     }
+
+    /// <summary>Seconds this process spent in MPI calls while training (under mpirun; 0 otherwise).</summary>
+    public double CommunicationSeconds { get; private set; }
+
+    /// <summary>Bytes of the gradient all-reduce of one step (under mpirun; 0 otherwise).</summary>
+    public long GradientBytesPerStep { get; private set; }
 
     /// <summary>
     /// Sums every parameter's gradient over the ranks, in one all-reduce over a flat float32 buffer (each rank then
@@ -529,7 +538,10 @@ public sealed class Trainer : IDisposable
         var grads = parameters.Where(p => p.grad is not null).Select(p => p.grad!).ToList();
         var flat = cat(grads.Select(g => g.reshape(-1)).ToList(), 0).cpu().contiguous();
         var values = flat.data<float>().ToArray();
+        var talk = Stopwatch.StartNew();
         Mpi.AllreduceSum(values.AsSpan());
+        CommunicationSeconds += talk.Elapsed.TotalSeconds;
+        GradientBytesPerStep = values.Length * sizeof(float);
         using var summed = tensor(values, device: _device);
         long offset = 0;
         using var noGrad = no_grad();
