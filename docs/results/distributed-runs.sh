@@ -12,7 +12,8 @@ mkdir -p "$out"
 report() {   # name, summary JSON file
   python3 - "$1" "$2" <<'PY'
 import json, sys
-s = json.load(open(sys.argv[2]))
+text = open(sys.argv[2]).read()
+s = json.loads(text[text.index("{"):])   # under mpirun the terminal's mode sequences may precede the JSON
 comm = s["communicationSeconds"]
 train = sum(json.loads(l)["trainSeconds"] for l in open(s["runDirectory"] + "/metrics.jsonl"))
 print(f"{sys.argv[1]}: {s['ranks']} rank(s), {s['tokensPerSecond']:,.0f} tokens/s (mean over epochs), "
