@@ -307,7 +307,7 @@ public sealed class Trainer : IDisposable
         var batches = EpochPlan.Batches(windows, _config, epoch);
         for (int s = skip; s < batches.Count && !cancel.IsCancellationRequested; s++)
         {
-            double loss = Step(batches[s], out long n, out _, epoch, s + 1);
+            double loss = Step(batches[s], out long n, out _, epoch, s + 1, (long)s * _config.Training.BatchSize);
             tokens += n;
             steps++;
             afterStep?.Invoke(s + 1, batches.Count);
@@ -428,7 +428,8 @@ public sealed class Trainer : IDisposable
     internal Func<Tensor, Tensor>? LossFault { get; set; }
 
     /// <summary>
-    /// One optimisation step on a batch of training sequences; returns the loss. A non-finite loss or gradient throws
+    /// One optimisation step on a batch of training sequences (the first at index <paramref name="firstExample"/> of
+    /// the epoch's plan, for example-seeded negatives); returns the loss. A non-finite loss or gradient throws
     /// <see cref="TrainingDivergedException"/> before the weights change.
     /// </summary>
     internal double Step(TokenWindow[] chunk, out long tokens, out long paddedTokens, int epoch, int step,
