@@ -8,4 +8,13 @@ internal static class TestData
 {
     public static PreparedDataset Synthetic(SyntheticOptions options) =>
         DataSource.FromRatings(SyntheticData.Generate(options));
+
+    /// <summary>Writes <paramref name="log"/> as a user,item,rating,timestamp CSV (what a user passes to
+    /// <c>--data</c>); returns the path.</summary>
+    public static string WriteRatingsCsv(RatingsLog log, string path)
+    {
+        File.WriteAllLines(path, log.Users.SelectMany(u => u.Items.Select((item, i) =>
+            $"{u.UserId},{item},{u.Ratings[i]},{u.Timestamps[i]}")));
+        return path;
+    }
 }

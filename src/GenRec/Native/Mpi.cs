@@ -135,13 +135,18 @@ public static unsafe partial class Mpi
     // Open MPI: MPI_IN_PLACE is ((void *) 1); MPI_THREAD_FUNNELED is 1; handles are exported objects.
     private static readonly void* InPlace = (void*)1;
     private const int ThreadFunneled = 1;
-    private static IntPtr World => Export("ompi_mpi_comm_world");
-    private static IntPtr Float => Export("ompi_mpi_float");
-    private static IntPtr Double => Export("ompi_mpi_double");
-    private static IntPtr Long => Export("ompi_mpi_long_long_int");
-    private static IntPtr Int => Export("ompi_mpi_int");
-    private static IntPtr Byte => Export("ompi_mpi_byte");
-    private static IntPtr Sum => Export("ompi_mpi_op_sum");
+    // Looked up once (the training step makes several calls), on first use.
+    private static readonly Lazy<(IntPtr World, IntPtr Float, IntPtr Double, IntPtr Long, IntPtr Int, IntPtr Byte,
+        IntPtr Sum)> Handles = new(() => (Export("ompi_mpi_comm_world"), Export("ompi_mpi_float"),
+        Export("ompi_mpi_double"), Export("ompi_mpi_long_long_int"), Export("ompi_mpi_int"), Export("ompi_mpi_byte"),
+        Export("ompi_mpi_op_sum")));
+    private static IntPtr World => Handles.Value.World;
+    private static IntPtr Float => Handles.Value.Float;
+    private static IntPtr Double => Handles.Value.Double;
+    private static IntPtr Long => Handles.Value.Long;
+    private static IntPtr Int => Handles.Value.Int;
+    private static IntPtr Byte => Handles.Value.Byte;
+    private static IntPtr Sum => Handles.Value.Sum;
 
     private static IntPtr Export(string name) => NativeLibrary.GetExport(Handle.Value, name);
 

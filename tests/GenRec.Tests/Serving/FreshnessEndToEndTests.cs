@@ -2,7 +2,9 @@ using System.Text.Json;
 using GenRec.Data;
 using GenRec.Model;
 using GenRec.Serving;
+using GenRec.Serving.Stores;
 using GenRec.Training;
+using Microsoft.AspNetCore.Builder;
 using static TorchSharp.torch;
 
 namespace GenRec.Tests.Serving;
@@ -56,8 +58,7 @@ public class FreshnessEndToEndTests
     {
         using var dir = new TempDir();
         var csv = Path.Combine(dir.Path, "ratings.csv");
-        File.WriteAllLines(csv, Log.Users.SelectMany(u => u.Items.Select((item, i) =>
-            $"{u.UserId},{item},{u.Ratings[i]},{u.Timestamps[i]}")));
+        TestData.WriteRatingsCsv(Log, csv);
         using var data = DataSource.Open(csv);
         var run = Path.Combine(dir.Path, "run");
         using (var trainer = new Trainer(Config(), data, CPU) { RunDirectory = run }) trainer.Run();
@@ -140,11 +141,7 @@ public class FreshnessEndToEndTests
         }
         finally
         {
-            client.Dispose();
-            await app.StopAsync();
-            await app.DisposeAsync();
-            await store.DisposeAsync();
-            engine.Dispose();
+            await StopAsync(app, client, engine, store);
         }
     }
 
@@ -153,8 +150,7 @@ public class FreshnessEndToEndTests
     {
         using var dir = new TempDir();
         var csv = Path.Combine(dir.Path, "ratings.csv");
-        File.WriteAllLines(csv, Log.Users.SelectMany(u => u.Items.Select((item, i) =>
-            $"{u.UserId},{item},{u.Ratings[i]},{u.Timestamps[i]}")));
+        TestData.WriteRatingsCsv(Log, csv);
         using var data = DataSource.Open(csv);
         var model = Path.Combine(dir.Path, "model.ckpt");
         using (var trainer = new Trainer(Config() with { Training = Config().Training with { Epochs = 1 } }, data, CPU))
@@ -191,12 +187,18 @@ public class FreshnessEndToEndTests
         }
         finally
         {
-            client.Dispose();
-            await app.StopAsync();
-            await app.DisposeAsync();
-            await store.DisposeAsync();
-            engine.Dispose();
+            await StopAsync(app, client, engine, store);
         }
+    }
+
+    private static async Task StopAsync(WebApplication app, HttpClient client, RecommenderEngine engine,
+        IHistoryStore store)
+    {
+        client.Dispose();
+        await app.StopAsync();
+        await app.DisposeAsync();
+        await store.DisposeAsync();
+        engine.Dispose();
     }
 
     /// <summary>How many of users 150…199, their history (the dataset's, then the store's) ending in (trigger,

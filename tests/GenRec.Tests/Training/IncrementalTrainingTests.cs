@@ -268,8 +268,7 @@ public class IncrementalTrainingTests
     {
         using var dir = new TempDir();
         var csv = Path.Combine(dir.Path, "log.csv");
-        File.WriteAllLines(csv, Log.Users.SelectMany(u => u.Items.Select((item, i) =>
-            $"{u.UserId},{item},{u.Ratings[i]},{u.Timestamps[i]}")));
+        TestData.WriteRatingsCsv(Log, csv);
         var cfgPath = dir.Write("cfg.json", Config().ToJson());
         var straight = Path.Combine(dir.Path, "straight");
         Assert.Equal(0, GenRecCli.Run("train", "--config", cfgPath, "--data", csv, "--out", straight, "--threads", "1")

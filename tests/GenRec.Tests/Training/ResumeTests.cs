@@ -139,7 +139,7 @@ public class ResumeTests
     {
         using var dir = new TempDir();
         var csv = Path.Combine(dir.Path, "log.csv");
-        File.WriteAllLines(csv, Log.Users.SelectMany(u => u.Items.Select((item, i) => $"{u.UserId},{item},{u.Ratings[i]},{u.Timestamps[i]}")));
+        TestData.WriteRatingsCsv(Log, csv);
         var cfgPath = dir.Write("cfg.json", Config(checkpointEvery: 2).ToJson());
         string[] Train(string run) => ["train", "--config", cfgPath, "--data", csv, "--out", run, "--threads", "1"];
         string[] Resume(string run) => ["train", "--resume", run, "--data", csv, "--threads", "1"];

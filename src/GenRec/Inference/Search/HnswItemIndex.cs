@@ -92,7 +92,7 @@ public sealed class HnswItemIndex : IItemIndex
                 if (row < previous.Count)
                 {
                     if (sameItem(items[row]) && copy.Get((ulong)row, out float[] old) == 1
-                        && Distance(old, v) <= tolerance)
+                        && System.Numerics.Tensors.TensorPrimitives.Distance(old, v) <= tolerance)
                     {
                         kept++;
                         continue;
@@ -111,13 +111,6 @@ public sealed class HnswItemIndex : IItemIndex
         }
         counts = (kept, moved, added);
         return new HnswItemIndex(copy, items, dim, previous._expansionAdd, previous.ExpansionSearch);
-    }
-
-    private static float Distance(float[] a, float[] b)
-    {
-        float sum = 0;
-        for (int i = 0; i < a.Length; i++) sum += (a[i] - b[i]) * (a[i] - b[i]);
-        return MathF.Sqrt(sum);
     }
 
     /// <inheritdoc />
