@@ -94,16 +94,21 @@ internal static class BenchAllreduceCommand
         Mpi.Broadcast(bytes);
         if (System.Text.Encoding.ASCII.GetString(bytes) != "genrec") return "broadcast did not arrive";
         // Rank r contributes r + 1 copies of r.
-        var gathered = Mpi.AllgatherV(Enumerable.Repeat((float)rank, rank + 1).ToArray());
+        var gathered = Mpi.AllgatherV<float>(Enumerable.Repeat((float)rank, rank + 1).ToArray());
         var expected = Enumerable.Range(0, size).SelectMany(i => Enumerable.Repeat((float)i, i + 1));
         if (!gathered.SequenceEqual(expected)) return "all-gather gave the wrong values";
         // Rank r sends j + 1 copies of 100 r + j to rank j.
         var sendCounts = Enumerable.Range(0, size).Select(j => j + 1).ToArray();
         var send = Enumerable.Range(0, size).SelectMany(j => Enumerable.Repeat(100f * rank + j, j + 1)).ToArray();
-        var (received, receivedCounts) = Mpi.AlltoallV(send, sendCounts);
+        var (received, receivedCounts) = Mpi.AlltoallV<float>(send, sendCounts);
         var fromEach = Enumerable.Range(0, size).SelectMany(i => Enumerable.Repeat(100f * i + rank, rank + 1));
         if (!received.SequenceEqual(fromEach) || receivedCounts.Any(c => c != rank + 1))
             return "all-to-all gave the wrong values";
+        // Item ids past float's 2^24: the sharded item table sends them as int64.
+        var ids = Enumerable.Range(0, size).Select(j => 10_000_000_007L * (rank + 1) + j).ToArray();
+        var (got, _) = Mpi.AlltoallV<long>(ids, Enumerable.Repeat(1, size).ToArray());
+        if (!got.SequenceEqual(Enumerable.Range(0, size).Select(i => 10_000_000_007L * (i + 1) + rank)))
+            return "all-to-all of int64 ids gave the wrong values";
         return null;
     }
 }

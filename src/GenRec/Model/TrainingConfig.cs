@@ -97,6 +97,23 @@ public sealed record TrainingConfig
     /// </summary>
     public bool ExampleSeeded { get; init; }
 
+    /// <summary>
+    /// Under mpirun, how the item table's gradient is summed over the ranks: "dense" (with the other parameters, in
+    /// the all-reduce), "sparse" (each rank's non-zero rows and their ids, all-gathered and added), or "auto" (sparse
+    /// when the rows all ranks touched move fewer bytes than a ring all-reduce of the whole table).
+    /// </summary>
+    public string ItemGradientExchange { get; init; } = "auto";
+
+    /// <summary>Under mpirun, the largest all-reduce of dense gradients in MiB: parameters in backward order are
+    /// summed in buckets of about this size (bounded extra memory; one call per bucket).</summary>
+    public double AllreduceBucketMiB { get; init; } = 25;
+
+    /// <summary>
+    /// Under mpirun, partitions the item table and its optimiser moments across the ranks (item id mod N): each rank
+    /// holds 1/N of them, fetches the rows its batch needs by all-to-all and returns their gradients to the owners.
+    /// </summary>
+    public bool ShardItems { get; init; }
+
     /// <summary>Checks the values and throws a message naming the field.</summary>
     public void Validate()
     {
@@ -114,6 +131,12 @@ public sealed record TrainingConfig
         if (ExampleSeeded && NegativesSharedBy != 1)
             throw new ArgumentException($"training.exampleSeeded draws negatives per position; training."
                 + $"negativesSharedBy is {NegativesSharedBy}, expected 1 with it.");
+        if (ItemGradientExchange is not ("auto" or "dense" or "sparse"))
+            throw new ArgumentException($"training.itemGradientExchange is '{ItemGradientExchange}'; expected auto, "
+                + "dense or sparse.");
+        if (!(AllreduceBucketMiB > 0))
+            throw new ArgumentException($"training.allreduceBucketMiB is {AllreduceBucketMiB}; expected a positive "
+                + "size in MiB.");
         if (ItemCapacity < 0)
             throw new ArgumentException($"training.itemCapacity is {ItemCapacity}; expected 0 (no bound) or rows.");
         if (MinItemEvents < 1)

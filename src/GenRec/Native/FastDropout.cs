@@ -7,7 +7,8 @@ namespace GenRec.Native;
 /// <c>nn.Dropout</c> computes, with the keep-mask made from <c>torch.rand</c> instead of <c>bernoulli_</c>. libtorch's
 /// CPU <c>bernoulli_</c> draws one element at a time: on the packed ML-1M batch ([13,400, 50]) it took 6.6 ms per call
 /// against 1.7 ms for <c>rand</c>, and an HSTU training step makes three such calls (SASRec also drops its L × L
-/// attention weights). Identity outside training or when p = 0.
+/// attention weights). Identity outside training or when p = 0. Inside an <see cref="ExampleSeededDropout"/> scope the
+/// mask comes from it instead.
 /// </summary>
 public sealed class FastDropout : nn.Module<Tensor, Tensor>
 {
@@ -32,7 +33,9 @@ public sealed class FastDropout : nn.Module<Tensor, Tensor>
         if (!training || p == 0) return x.alias();
         using var scope = NewDisposeScope();
         // The mask carries no gradient, so it is built in place: 1/(1 − p) where kept, 0 where dropped.
-        using var mask = rand_like(x).ge_(Scalars.Of(p)).mul_(Scalars.Of(1.0 / (1.0 - p)));
+        using var mask = ExampleSeededDropout.Current is { } seeded
+            ? seeded.Mask(x, p)
+            : rand_like(x).ge_(Scalars.Of(p)).mul_(Scalars.Of(1.0 / (1.0 - p)));
         return x.mul(mask).MoveToOuterDisposeScope();
     }
 }

@@ -76,46 +76,58 @@ public static unsafe partial class Mpi
 
     /// <summary>
     /// Gathers every rank's <paramref name="mine"/> (lengths may differ) into one array, in rank order, on every rank.
+    /// Element types: float, double, long.
     /// </summary>
-    public static float[] AllgatherV(ReadOnlySpan<float> mine)
+    public static T[] AllgatherV<T>(ReadOnlySpan<T> mine) where T : unmanaged => AllgatherV(mine, out _);
+
+    /// <summary>As <see cref="AllgatherV{T}(ReadOnlySpan{T})"/>, with the number of values each rank gave.</summary>
+    public static T[] AllgatherV<T>(ReadOnlySpan<T> mine, out int[] counts) where T : unmanaged
     {
-        var counts = new int[Size];
+        var type = TypeOf<T>();
+        counts = new int[Size];
         counts[Rank] = mine.Length;
         fixed (int* c = counts) Check(MPI_Allgather(InPlace, 0, Int, c, 1, Int, World), "MPI_Allgather");
         var displacements = Displacements(counts);
-        var all = new float[counts.Sum()];
-        fixed (float* s = mine)
-        fixed (float* r = all)
+        var all = new T[counts.Sum()];
+        fixed (T* s = mine)
+        fixed (T* r = all)
         fixed (int* c = counts)
         fixed (int* d = displacements)
-            Check(MPI_Allgatherv(s, mine.Length, Float, r, c, d, Float, World), "MPI_Allgatherv");
+            Check(MPI_Allgatherv(s, mine.Length, type, r, c, d, type, World), "MPI_Allgatherv");
         return all;
     }
 
     /// <summary>
     /// Sends <paramref name="send"/>'s part <c>i</c> (<paramref name="sendCounts"/>[i] values) to rank i and returns
-    /// what every rank sent to this one, in rank order, with the counts received.
+    /// what every rank sent to this one, in rank order, with the counts received. Element types: float, double, long.
     /// </summary>
-    public static (float[] Values, int[] Counts) AlltoallV(ReadOnlySpan<float> send, int[] sendCounts)
+    public static (T[] Values, int[] Counts) AlltoallV<T>(ReadOnlySpan<T> send, int[] sendCounts) where T : unmanaged
     {
         if (sendCounts.Length != Size)
             throw new ArgumentException($"{sendCounts.Length} send counts for {Size} ranks.", nameof(sendCounts));
+        var type = TypeOf<T>();
         var receiveCounts = new int[Size];
         fixed (int* s = sendCounts)
         fixed (int* r = receiveCounts)
             Check(MPI_Alltoall(s, 1, Int, r, 1, Int, World), "MPI_Alltoall");
-        var received = new float[receiveCounts.Sum()];
+        var received = new T[receiveCounts.Sum()];
         var sd = Displacements(sendCounts);
         var rd = Displacements(receiveCounts);
-        fixed (float* sp = send)
-        fixed (float* rp = received)
+        fixed (T* sp = send)
+        fixed (T* rp = received)
         fixed (int* sc = sendCounts)
         fixed (int* rc = receiveCounts)
         fixed (int* sdp = sd)
         fixed (int* rdp = rd)
-            Check(MPI_Alltoallv(sp, sc, sdp, Float, rp, rc, rdp, Float, World), "MPI_Alltoallv");
+            Check(MPI_Alltoallv(sp, sc, sdp, type, rp, rc, rdp, type, World), "MPI_Alltoallv");
         return (received, receiveCounts);
     }
+
+    private static IntPtr TypeOf<T>() where T : unmanaged =>
+        typeof(T) == typeof(float) ? Float
+        : typeof(T) == typeof(double) ? Double
+        : typeof(T) == typeof(long) ? Long
+        : throw new NotSupportedException($"MPI collectives of {typeof(T).Name}: float, double or long expected.");
 
     /// <summary>Waits until every rank got here.</summary>
     public static void Barrier() => Check(MPI_Barrier(World), "MPI_Barrier");

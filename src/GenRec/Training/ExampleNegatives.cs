@@ -1,3 +1,5 @@
+using static GenRec.Native.SplitMix64;
+
 namespace GenRec.Training;
 
 /// <summary>
@@ -23,13 +25,5 @@ internal static class ExampleNegatives
             for (int j = 0; j < count; j++) ids[p * count + j] = corpus[(int)(Mix(key + (ulong)j) % n)];
         }
         return ids;
-    }
-
-    private static ulong Mix(ulong x)
-    {
-        x += 0x9E3779B97F4A7C15UL;
-        x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9UL;
-        x = (x ^ (x >> 27)) * 0x94D049BB133111EBUL;
-        return x ^ (x >> 31);
     }
 }

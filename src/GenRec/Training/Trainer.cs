@@ -49,13 +49,15 @@ public sealed class Trainer : IDisposable
                 throw new ArgumentException("training under mpirun needs training.exampleSeeded (negatives drawn from "
                     + "each position's place in the epoch, the same on any number of ranks): --set "
                     + "training.exampleSeeded=true --set training.negativesSharedBy=1.");
-            if (config.Model.Dropout != 0 || config.Model.AttentionDropout != 0)
-                throw new ArgumentException($"training under mpirun: model.dropout is {config.Model.Dropout} and "
-                    + $"model.attentionDropout {config.Model.AttentionDropout}; dropout masks are not yet drawn per "
-                    + "example, so ranks would differ from one process: set both to 0.");
             if (config.Training.Selects)
                 throw new ArgumentException("training under mpirun does not yet select models (--select-by).");
         }
+        if (config.Training.ExampleSeeded && (config.Model.AttentionDropout != 0
+            || (config.Model.Encoder == "sasrec" && config.Model.Dropout != 0)))
+            throw new ArgumentException("training.exampleSeeded draws dropout masks per token, not per attention "
+                + $"weight: model.attentionDropout is {config.Model.AttentionDropout}"
+                + (config.Model.Encoder == "sasrec" ? $" and SASRec drops attention weights (model.dropout "
+                    + $"{config.Model.Dropout})" : "") + "; set them to 0, or train without exampleSeeded.");
         _config = config;
         _data = data;
         _device = device;
@@ -158,7 +160,7 @@ public sealed class Trainer : IDisposable
             {
                 Progress?.Report(new TrainingProgress(epoch, t.Epochs, 0, 0, result.TrainLoss, 0, "eval"));
                 var sw = Stopwatch.StartNew();
-                var metrics = Evaluator.Evaluate(Model, Split.Eval, _data.Corpus, _device, t.EvalBatchSize);
+                var metrics = Evaluate(Split.Eval);
                 result = result with { Metrics = metrics, EvalSeconds = sw.Elapsed.TotalSeconds };
             }
             result = result with { PeakMemoryMiB = PeakMemoryMiB() };
@@ -176,6 +178,20 @@ public sealed class Trainer : IDisposable
         }
         if (!Interrupted && t.Selects && _epochsDone > 0) FinishSelection();
         return History;
+    }
+
+    /// <summary>
+    /// Full-corpus evaluation of <paramref name="examples"/>; under mpirun each rank ranks a contiguous 1/N of them and
+    /// the ranks are all-gathered, so every rank reports the metrics of the whole set.
+    /// </summary>
+    private Evaluation.RetrievalMetrics Evaluate(IReadOnlyList<TokenWindow> examples)
+    {
+        int batch = _config.Training.EvalBatchSize;
+        if (!_distributed) return Evaluator.Evaluate(Model, examples, _data.Corpus, _device, batch);
+        int start = examples.Count * Mpi.Rank / Mpi.Size, end = examples.Count * (Mpi.Rank + 1) / Mpi.Size;
+        var share = examples.Skip(start).Take(end - start).ToList();
+        var mine = Evaluator.Ranks(Model, share, _data.Corpus, _device, batch);
+        return Evaluation.RetrievalMetrics.FromRanks(Mpi.AllgatherV<long>(mine));
     }
 
     /// <summary>Evaluations since the best one (all of them when none was better than nothing).</summary>
@@ -221,7 +237,7 @@ public sealed class Trainer : IDisposable
         }
         var validation = History.First(h => h.Epoch == _bestEpoch).Metrics!;
         var testSplit = _data.Split(_config.Model.MaxLength, Data.EvalSplit.Test, _config.Features);
-        var test = Evaluator.Evaluate(Model, testSplit.Eval, _data.Corpus, _device, t.EvalBatchSize);
+        var test = Evaluate(testSplit.Eval);
         Selection = new SelectionResult
         {
             SelectBy = t.SelectBy.ToLowerInvariant(),
@@ -462,6 +478,7 @@ public sealed class Trainer : IDisposable
             }
 
         PhaseEnded?.Invoke(StepPhase.BatchBuilding);
+        using var masks = t.ExampleSeeded ? DropoutPlaces(batch, chunk, firstExample, epoch) : null;
         var userEmb = Model.forward(batch);
         PhaseEnded?.Invoke(StepPhase.EncoderForward);
         var positionIds = tensor(positions.ToArray(), device: _device);
@@ -499,14 +516,14 @@ public sealed class Trainer : IDisposable
             var total = new[] { (double)loss.item<float>() };
             Mpi.AllreduceSum(total.AsSpan());
             value = total[0];
-            CommunicationSeconds += talk.Elapsed.TotalSeconds;
+            _talkSeconds += talk.Elapsed.TotalSeconds;
         }
         else value = loss.item<float>();
         PhaseEnded?.Invoke(StepPhase.LossForward);
         if (!double.IsFinite(value)) throw Diverged(epoch, step, $"the training loss is {value}");
         _optimizer.ZeroGrad();
         loss.backward();
-        if (_distributed) AllreduceGradients();
+        if (_distributed) Exchange.Run();
         int bad = _optimizer.FirstNonFiniteGradient();
         if (bad >= 0) throw Diverged(epoch, step, $"the gradient of parameter #{bad} ({Model.named_parameters().ElementAt(bad).name}) is not finite");
         PhaseEnded?.Invoke(StepPhase.Backward);
@@ -515,43 +532,41 @@ public sealed class Trainer : IDisposable
         return value;
     }
 
-    /// <summary>Seconds this process spent in MPI calls while training (under mpirun; 0 otherwise).</summary>
-    public double CommunicationSeconds { get; private set; }
-
-    /// <summary>Bytes of the gradient all-reduce of one step (under mpirun; 0 otherwise).</summary>
-    public long GradientBytesPerStep { get; private set; }
-
     /// <summary>
-    /// Sums every parameter's gradient over the ranks, in one all-reduce over a flat float32 buffer (each rank then
-    /// takes the same optimiser step). Parameters without a gradient are left out, the same on every rank.
+    /// Opens the example-seeded dropout scope of one packed batch: each slot knows the example (its index in the
+    /// epoch's plan) and position it holds.
     /// </summary>
-    private void AllreduceGradients()
+    private ExampleSeededDropout DropoutPlaces(SequenceBatch batch, TokenWindow[] chunk, long firstExample, int epoch)
     {
-        using var scope = NewDisposeScope();
-        var parameters = Model.parameters().ToList();
-        var present = parameters.Select(p => p.grad is null ? 0L : 1L).ToArray();
-        var agreed = (long[])present.Clone();
-        Mpi.AllreduceSum(agreed.AsSpan());
-        for (int i = 0; i < present.Length; i++)
-            if (agreed[i] != present[i] * Mpi.Size)
-                throw new InvalidOperationException($"parameter #{i} has a gradient on {agreed[i]} of {Mpi.Size} "
-                    + "ranks; every rank must train on some windows of every batch.");
-        var grads = parameters.Where(p => p.grad is not null).Select(p => p.grad!).ToList();
-        var flat = cat(grads.Select(g => g.reshape(-1)).ToList(), 0).cpu().contiguous();
-        var values = flat.data<float>().ToArray();
-        var talk = Stopwatch.StartNew();
-        Mpi.AllreduceSum(values.AsSpan());
-        CommunicationSeconds += talk.Elapsed.TotalSeconds;
-        GradientBytesPerStep = values.Length * sizeof(float);
-        using var summed = tensor(values, device: _device);
-        long offset = 0;
-        using var noGrad = no_grad();
-        foreach (var g in grads)
-        {
-            g.copy_(summed.narrow(0, offset, g.NumberOfElements).view_as(g));
-            offset += g.NumberOfElements;
-        }
+        long slots = (long)batch.Count * batch.Width;
+        var example = new long[slots];
+        var position = new int[slots];
+        Array.Fill(example, -1L);
+        for (int r = 0; r < chunk.Length; r++)
+            for (int i = 0; i < chunk[r].History.Length; i++)
+            {
+                example[batch.Starts[r] + i] = firstExample + r;
+                position[batch.Starts[r] + i] = i;
+            }
+        return ExampleSeededDropout.Begin(_config.Training.Seed, epoch, example, position, batch.Count, batch.Width);
     }
+
+    /// <summary>Seconds this process spent in MPI calls while training (under mpirun; 0 otherwise).</summary>
+    public double CommunicationSeconds => _talkSeconds + (_exchange?.Seconds ?? 0);
+
+    /// <summary>Bytes this rank sent (and received) to sum one step's gradients (under mpirun; 0 otherwise).</summary>
+    public long GradientBytesPerStep => _exchange?.BytesLastStep ?? 0;
+
+    /// <summary>Whether the last step exchanged the item table's gradient sparsely (touched rows only).</summary>
+    public bool SparseItemExchange => _exchange?.SparseLastStep ?? false;
+
+    private double _talkSeconds;
+    private GradientExchange? _exchange;
+
+    /// <summary>The gradient exchange of data-parallel steps, built on first use.</summary>
+    private GradientExchange Exchange => _exchange ??= new GradientExchange(Model.parameters().ToList(),
+        ItemTableIndex(), _config.Training.ItemGradientExchange,
+        (long)(_config.Training.AllreduceBucketMiB * 1024 * 1024));
 
     private TrainingDivergedException Diverged(int epoch, int step, string what)
     {

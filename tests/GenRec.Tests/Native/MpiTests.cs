@@ -20,7 +20,9 @@ public class MpiTests
 
     /// <summary>
     /// Data parallel: two ranks with half the batch each take the same steps as one process with the whole batch
-    /// (negatives drawn from each position's place in the epoch, gradients summed over the ranks).
+    /// (negatives and dropout masks drawn from each token's place in the epoch, gradients summed over the ranks),
+    /// whether the item table's gradient is all-reduced with the rest or exchanged as touched rows, in one bucket or
+    /// in many; evaluation sharded over the ranks reports what one process reports.
     /// </summary>
     [MpiFact]
     public void TwoRanksWithHalfTheBatchTrainTheWeightsOneProcessTrainsWithTheWholeBatch()
@@ -37,19 +39,29 @@ public class MpiTests
         File.WriteAllLines(Path.Combine(dir.Path, "log.csv"), rows);
         var cfg = dir.Write("cfg.json", """
             { "name": "dp", "model": { "encoder": "hstu", "embeddingDim": 8, "numLayers": 2, "numHeads": 1,
-                "qkDim": 8, "vDim": 8, "maxLength": 20, "dropout": 0 },
-              "training": { "epochs": 2, "batchSize": 16, "numNegatives": 6, "evalEvery": 0, "exampleSeeded": true } }
+                "qkDim": 8, "vDim": 8, "maxLength": 20, "dropout": 0.2 },
+              "training": { "epochs": 2, "batchSize": 16, "numNegatives": 6, "evalEvery": 1,
+                "exampleSeeded": true } }
             """);
         string[] Train(string run) => ["train", "--config", cfg, "--data", Path.Combine(dir.Path, "log.csv"), "--out",
             Path.Combine(dir.Path, run), "--threads", "1"];
         var one = GenRecCli.Run(Train("one"));
         Assert.True(one.ExitCode == 0, one.Output);
-        var two = Mpirun("2", Train("two"));
+        var two = Mpirun("2", [.. Train("two"), "--set", "training.itemGradientExchange=dense"]);
         Assert.True(two.Code == 0, two.Output);
+        var sparse = Mpirun("2", [.. Train("sparse"), "--set", "training.itemGradientExchange=sparse",
+            "--set", "training.allreduceBucketMiB=0.001"]);
+        Assert.True(sparse.Code == 0, sparse.Output);
         // One epoch less: the comparison is between trained weights, which a wrong step would tell apart.
         Assert.Equal(0, GenRecCli.Run([.. Train("short"), "--epochs", "1"]).ExitCode);
         double apart = Largest(dir, "one", "two"), moved = Largest(dir, "one", "short");
         Assert.True(apart < 1e-5, $"largest weight difference {apart:E2} between 1 and 2 ranks");
+        double sparseApart = Largest(dir, "one", "sparse");
+        Assert.True(sparseApart < 1e-5, $"largest weight difference {sparseApart:E2} with sparse item rows and small buckets");
+        // The last epoch's metrics line: the sharded evaluation gathers every user's rank.
+        static string Hr(TempDir d, string run) => System.Text.Json.JsonDocument.Parse(File.ReadLines(
+            Path.Combine(d.Path, run, "metrics.jsonl")).Last()).RootElement.GetProperty("metrics").GetRawText();
+        Assert.Equal(Hr(dir, "one"), Hr(dir, "two"));
         Assert.True(moved > 1e-3, $"the second epoch moved no weight more than {moved:E2}");
     }
 
