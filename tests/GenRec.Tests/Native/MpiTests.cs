@@ -57,7 +57,8 @@ public class MpiTests
         double apart = Largest(dir, "one", "two"), moved = Largest(dir, "one", "short");
         Assert.True(apart < 1e-5, $"largest weight difference {apart:E2} between 1 and 2 ranks");
         double sparseApart = Largest(dir, "one", "sparse");
-        Assert.True(sparseApart < 1e-5, $"largest weight difference {sparseApart:E2} with sparse item rows and small buckets");
+        Assert.True(sparseApart < 1e-5,
+            $"largest weight difference {sparseApart:E2} with sparse item rows and small buckets");
         // The last epoch's metrics line: the sharded evaluation gathers every user's rank.
         static string Hr(TempDir d, string run) => System.Text.Json.JsonDocument.Parse(File.ReadLines(
             Path.Combine(d.Path, run, "metrics.jsonl")).Last()).RootElement.GetProperty("metrics").GetRawText();
