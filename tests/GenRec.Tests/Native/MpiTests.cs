@@ -66,6 +66,81 @@ public class MpiTests
         Assert.True(moved > 1e-3, $"the second epoch moved no weight more than {moved:E2}");
     }
 
+    /// <summary>
+    /// A rank that dies stops the whole job (mpirun ends the others; rank 0's last checkpoint is whole), and the run
+    /// resumes from it on the same number of ranks or on another, to the weights of a run never interrupted.
+    /// </summary>
+    [MpiFact]
+    public void KillingOneRankStopsTheJobWhichResumesOnAnyNumberOfRanksToTheSameWeights()
+    {
+        using var dir = new TempDir();
+        var rng = new Random(5);
+        var rows = new List<string>();
+        for (int u = 1; u <= 600; u++)
+        {
+            long t = 1_000_000;
+            for (int i = 0, n = rng.Next(6, 21); i < n; i++)
+                rows.Add($"{u},{rng.Next(1, 201)},5,{t += rng.Next(60, 6000)}");
+        }
+        var log = Path.Combine(dir.Path, "log.csv");
+        File.WriteAllLines(log, rows);
+        var cfg = dir.Write("cfg.json", """
+            { "name": "dp", "model": { "encoder": "hstu", "embeddingDim": 8, "numLayers": 2, "numHeads": 1,
+                "qkDim": 8, "vDim": 8, "maxLength": 20, "dropout": 0.2 },
+              "training": { "epochs": 12, "batchSize": 16, "numNegatives": 6, "evalEvery": 0,
+                "exampleSeeded": true, "checkpointEvery": 5 } }
+            """);
+        string[] Train(string run) => ["train", "--config", cfg, "--data", log, "--out", Path.Combine(dir.Path, run),
+            "--threads", "1"];
+        var full = Mpirun("2", Train("full"));
+        Assert.True(full.Code == 0, full.Output);
+        foreach (var ranks in new[] { "2", "1" })
+        {
+            string run = Path.Combine(dir.Path, "killed-then-" + ranks);
+            using var job = StartMpirun("2", Train(Path.GetFileName(run)));
+            var drained = (job.StandardOutput.ReadToEndAsync(), job.StandardError.ReadToEndAsync());
+            var metrics = Path.Combine(run, "metrics.jsonl");
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (!(File.Exists(metrics) && File.ReadAllLines(metrics).Length >= 2) && clock.Elapsed.TotalSeconds < 60)
+                Thread.Sleep(20);
+            int victim = RankProcess(run, 1);
+            Assert.True(victim > 0 && !job.HasExited, "the job ended before a rank could be killed");
+            System.Diagnostics.Process.GetProcessById(victim).Kill();
+            Assert.True(job.WaitForExit(60_000), "the job went on after rank 1 died");
+            Assert.NotEqual(0, job.ExitCode);
+            Assert.Contains("exited on signal 9", drained.Item1.Result + drained.Item2.Result);
+            Assert.Equal(-1, RankProcess(run, 0));
+            var stopped = GenRec.Model.Checkpoint.ReadHeader(Path.Combine(run, "checkpoint.ckpt"));
+            Assert.InRange(stopped.Epoch, 2, 11);
+            string[] resume = ["train", "--resume", run, "--data", log, "--threads", "1"];
+            var resumed = ranks == "1" ? GenRecCli.Run(resume) : Mpirun(ranks, resume);
+            Assert.True(resumed.Item1 == 0, resumed.Item2);
+            double apart = Largest(dir, "full", Path.GetFileName(run));
+            Assert.True(apart < 1e-5, $"resumed on {ranks} rank(s): largest weight difference {apart:E2}");
+        }
+    }
+
+    /// <summary>The process id of rank <paramref name="rank"/> of the job training into <paramref name="run"/>, or
+    /// -1.</summary>
+    private static int RankProcess(string run, int rank)
+    {
+        foreach (var proc in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(proc), out int pid)) continue;
+            try
+            {
+                var cmdline = File.ReadAllText(Path.Combine(proc, "cmdline"));
+                if (!cmdline.Contains("GenRec.Cli.dll") || !cmdline.Contains(run)) continue;
+                if (File.ReadAllText(Path.Combine(proc, "environ")).Split('\0')
+                    .Contains($"OMPI_COMM_WORLD_RANK={rank}"))
+                    return pid;
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+        return -1;
+    }
+
     private static double Largest(TempDir dir, string first, string second)
     {
         var (_, a) = GenRec.Model.Checkpoint.Load(Path.Combine(dir.Path, first, "checkpoint.ckpt"),
@@ -96,6 +171,15 @@ public class MpiTests
 
     private static (int Code, string Output) Mpirun(string ranks, params string[] args)
     {
+        using var p = StartMpirun(ranks, args);
+        var err = p.StandardError.ReadToEndAsync();
+        var output = p.StandardOutput.ReadToEnd();
+        if (!p.WaitForExit(120_000)) p.Kill(entireProcessTree: true);
+        return (p.ExitCode, output + "\n" + err.Result);
+    }
+
+    private static System.Diagnostics.Process StartMpirun(string ranks, params string[] args)
+    {
         var psi = new System.Diagnostics.ProcessStartInfo("mpirun")
         {
             RedirectStandardOutput = true,
@@ -105,11 +189,7 @@ public class MpiTests
         foreach (var a in new[] { "--allow-run-as-root", "--oversubscribe", "-np", ranks, "dotnet",
             Path.Combine(AppContext.BaseDirectory, "GenRec.Cli.dll") }.Concat(args))
             psi.ArgumentList.Add(a);
-        using var p = System.Diagnostics.Process.Start(psi)!;
-        var err = p.StandardError.ReadToEndAsync();
-        var output = p.StandardOutput.ReadToEnd();
-        if (!p.WaitForExit(120_000)) p.Kill(entireProcessTree: true);
-        return (p.ExitCode, output + "\n" + err.Result);
+        return System.Diagnostics.Process.Start(psi)!;
     }
 }
 
