@@ -131,6 +131,27 @@ public abstract class SequenceEncoder : nn.Module<SequenceBatch, Tensor>
     }
 
     /// <summary>
+    /// Makes <paramref name="weight"/> [rows, D] the item table (a new parameter, returned): the seeded initial table
+    /// (<see cref="SeededItemRows"/>), the full table gathered from shards, or, for a sharded table's step, just the
+    /// rows that step uses under ids of their own. Side-feature ids are cleared when the row count changes.
+    /// </summary>
+    public TorchSharp.Modules.Parameter UseItemTable(Tensor weight)
+    {
+        if (weight.dim() != 2 || weight.shape[1] != Config.EmbeddingDim)
+            throw new ArgumentException($"an item table of shape [{string.Join(", ", weight.shape)}]; expected "
+                + $"[rows, {Config.EmbeddingDim}].");
+        long rows = weight.shape[0];
+        using (no_grad())
+            foreach (var ids in _itemFeatureIds)
+                if (ids.shape[0] != rows)
+                    ids.set_(zeros(rows, ids.shape[1], dtype: ids.dtype, device: ids.device));
+        var table = weight as TorchSharp.Modules.Parameter
+            ?? new TorchSharp.Modules.Parameter(weight.to(_items.weight!.device), requires_grad: true);
+        _items.weight = table;
+        return table;
+    }
+
+    /// <summary>
     /// Sets the side-feature ids of one item (an item added after training, described by the catalog): for each item
     /// feature group, up to its width of value ids (0 = none).
     /// </summary>

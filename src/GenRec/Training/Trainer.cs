@@ -26,6 +26,8 @@ public sealed class Trainer : IDisposable
     private Tensor _corpus;
     private long[] _corpusIds;
     private readonly bool _distributed = Mpi.Initialized && Mpi.Size > 1;
+    private readonly ShardedItemTable? _sharded;
+    private readonly List<TorchSharp.Modules.Parameter> _trained;
 
     /// <summary>Builds the split, the model (seeded) and the optimiser.</summary>
     public Trainer(ExperimentConfig config, PreparedDataset data, Device device)
@@ -64,7 +66,19 @@ public sealed class Trainer : IDisposable
         Split = data.Split(config.Model.MaxLength, TrainingConfig.ParseSplit(config.Training.Split), config.Features);
         manual_seed(config.Training.Seed);
         Features = data.Features.Select(config.Features);
-        Model = SequenceEncoder.Create(config.Model, itemTableSize, Features);
+        // Example-seeded runs draw the item rows from their ids (SeededItemRows), so that a sharded table and a
+        // replicated one start equal and the other parameters take the same draws of the generator.
+        bool seededRows = config.Training.ExampleSeeded;
+        Model = SequenceEncoder.Create(config.Model, seededRows ? 1 : itemTableSize, Features);
+        if (config.Training.ShardItems)
+        {
+            if (!seededRows || !Features.IsEmpty || config.Training.Selects)
+                throw new ArgumentException("training.shardItems needs training.exampleSeeded, a model of item ids "
+                    + "only (no feature tokens, side features or actions) and no --select-by.");
+            _sharded = new ShardedItemTable(itemTableSize, config.Model, config.Training, device);
+        }
+        else if (seededRows) Model.UseItemTable(SeededItemRows.Draw(config.Training.Seed, itemTableSize,
+            config.Model.EmbeddingDim));
         for (int g = 0; g < Features.ItemFeatures.Count; g++)
         {
             var ids = data.ItemFeatureIds(g) ?? throw new ArgumentException(
@@ -76,7 +90,10 @@ public sealed class Trainer : IDisposable
         }
         Model.to(device);
         var t = config.Training;
-        _optimizer = new AdamW(Model.parameters(), t.LearningRate, t.Beta1, t.Beta2, t.WeightDecay);
+        // A sharded item table takes its own steps (ShardedItemTable); the model's table is only a step's rows.
+        _trained = Model.named_parameters().Where(p => _sharded is null || p.name != "items.weight")
+            .Select(p => p.parameter).ToList();
+        _optimizer = new AdamW(_trained, t.LearningRate, t.Beta1, t.Beta2, t.WeightDecay);
         _corpus = tensor(data.Corpus, device: device);
         _corpusIds = data.Corpus;
         DataFingerprint = Training.DataFingerprint.Of(Split, data.Corpus);
@@ -152,9 +169,13 @@ public sealed class Trainer : IDisposable
             if (!complete)
             {
                 Interrupted = true;
-                if (Writer is not null && _partial.Steps > 0) SaveCheckpoint(_partial.Steps, History.LastOrDefault(h => h.Metrics is not null)?.Metrics);
+                // A sharded table is gathered by every rank together; one rank stopping alone cannot.
+                bool whole = _sharded is null || !_distributed;
+                if (whole) GatherItemTable();
+                if (Writer is not null && _partial.Steps > 0 && whole) SaveCheckpoint(_partial.Steps, History.LastOrDefault(h => h.Metrics is not null)?.Metrics);
                 break;
             }
+            GatherItemTable();
             bool evaluate = epoch == t.Epochs || (t.EvalEvery > 0 && epoch % t.EvalEvery == 0);
             if (evaluate)
             {
@@ -261,6 +282,9 @@ public sealed class Trainer : IDisposable
         var path = run.Checkpoint;
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no checkpoint to resume from; a run writes one at the end of each epoch (and every training.checkpointEvery steps).", path);
         var header = Checkpoint.ReadHeader(path);
+        if (_config.Training.ShardItems)
+            throw new InvalidDataException($"{path}: a run with a sharded item table (training.shardItems) does not "
+                + "resume yet: the moments of its item rows live on the ranks; start a new run.");
         if (header.IsRanking) throw new InvalidDataException($"{path}: a ranking checkpoint; genrec train --resume continues retrieval runs.");
         static string Shape(ExperimentConfig c) => (c with { Training = c.Training with { Epochs = 1 } }).ToJson();
         if (Shape(header.Config) != Shape(_config))
@@ -340,8 +364,15 @@ public sealed class Trainer : IDisposable
     /// <summary>Grows the item table to <paramref name="rows"/> rows, the optimiser's state with it.</summary>
     internal void GrowItems(long rows)
     {
+        RefuseSharded("grow");
         int index = ItemTableIndex();
         _optimizer.Replace(index, Model.GrowItems(rows));
+    }
+
+    private void RefuseSharded(string what)
+    {
+        if (_sharded is not null)
+            throw new InvalidOperationException($"a sharded item table (training.shardItems) cannot {what} rows yet.");
     }
 
     /// <summary>The item table's place among the parameters the optimiser updates.</summary>
@@ -351,6 +382,7 @@ public sealed class Trainer : IDisposable
     /// <summary>Re-initialises the rows of <paramref name="ids"/> and clears their optimiser state.</summary>
     internal void ResetItems(long[] ids)
     {
+        RefuseSharded("reset");
         Model.ResetItemRows(ids);
         _optimizer.ResetRows(ItemTableIndex(), ids);
     }
@@ -413,7 +445,9 @@ public sealed class Trainer : IDisposable
             p.Steps++;
             p.StepTimes.Add(stepClock.Elapsed.TotalSeconds);
             Progress?.Report(new TrainingProgress(epoch, t.Epochs, s + 1, steps, p.LossSum / p.Steps, p.Steps / (p.Seconds + epochClock.Elapsed.TotalSeconds)));
-            if (Writer is not null && t.CheckpointEvery > 0 && p.Steps % t.CheckpointEvery == 0 && p.Steps < steps)
+            bool due = t.CheckpointEvery > 0 && p.Steps % t.CheckpointEvery == 0 && p.Steps < steps;
+            if (due) GatherItemTable();
+            if (Writer is not null && due)
             {
                 p.Seconds += epochClock.Elapsed.TotalSeconds;
                 epochClock.Restart();
@@ -453,29 +487,44 @@ public sealed class Trainer : IDisposable
     {
         var t = _config.Training;
         using var scope = NewDisposeScope();
-        var items = chunk.Select(c => c.History).ToList();
-        var times = chunk.Select(c => c.HistoryTimestamps).ToList();
-        var kinds = chunk.Select(c => c.HistoryKinds).ToList();
-        var actions = chunk.Select(c => c.HistoryActions).ToList();
-        // Users packed into rows (first fit, block-diagonal causal attention): each user's outputs are those of a row
-        // of its own (SequencePackingTests), with little padding.
-        using var batch = SequenceBatch.CreatePacked(items, times,
-            SequencePacking.FirstFitDecreasing(items.Select(i => i.Length).ToList(), items.Max(i => i.Length)), _device, kinds, actions);
-        tokens = batch.Lengths.Sum();
-        paddedTokens = (long)batch.Count * batch.Width;
-
         // Supervised positions: m_i = 1 (plain items: every i with a next item); the target is token i + 1, an item.
-        var positions = new List<long>();
         var targets = new List<long>();
         var places = new List<(long Example, int Position)>();
         for (int r = 0; r < chunk.Length; r++)
             for (int i = 0; i + 1 < chunk[r].History.Length; i++)
             {
                 if (!chunk[r].IsSupervised(i)) continue;
-                positions.Add(batch.Starts[r] + i);
                 targets.Add(chunk[r].History[i + 1]);
                 places.Add((firstExample + r, i));
             }
+        var drawn = t.ExampleSeeded ? ExampleNegatives.Sample(_corpusIds, places, t.NumNegatives, t.Seed, epoch) : null;
+        var items = chunk.Select(c => c.History).ToList();
+        TorchSharp.Modules.Parameter? stepRows = null;
+        if (_sharded is not null)
+        {
+            // The step's own small table: the rows of every id it reads, fetched from their owners, under new ids.
+            var ids = items.SelectMany(h => h).Concat(drawn!).Where(id => id != 0).Distinct().Order().ToArray();
+            var local = new Dictionary<long, long>(ids.Length) { [0] = 0 };
+            for (int i = 0; i < ids.Length; i++) local[ids[i]] = i + 1;
+            items = items.Select(h => h.Select(id => local[id]).ToArray()).ToList();
+            for (int i = 0; i < targets.Count; i++) targets[i] = local[targets[i]];
+            for (int i = 0; i < drawn!.Length; i++) drawn[i] = local[drawn[i]];
+            stepRows = SwapItemTable(_sharded.Fetch(ids));
+        }
+        var times = chunk.Select(c => c.HistoryTimestamps).ToList();
+        var kinds = chunk.Select(c => c.HistoryKinds).ToList();
+        var actions = chunk.Select(c => c.HistoryActions).ToList();
+        // Users packed into rows (first fit, block-diagonal causal attention): each user's outputs are those of a row
+        // of its own (SequencePackingTests), with little padding.
+        using var batch = SequenceBatch.CreatePacked(items, times,
+            SequencePacking.FirstFitDecreasing(items.Select(i => i.Length).ToList(), items.Max(i => i.Length)),
+            _device, kinds, actions);
+        tokens = batch.Lengths.Sum();
+        paddedTokens = (long)batch.Count * batch.Width;
+        var positions = new List<long>();
+        for (int r = 0; r < chunk.Length; r++)
+            for (int i = 0; i + 1 < chunk[r].History.Length; i++)
+                if (chunk[r].IsSupervised(i)) positions.Add(batch.Starts[r] + i);
 
         PhaseEnded?.Invoke(StepPhase.BatchBuilding);
         using var masks = t.ExampleSeeded ? DropoutPlaces(batch, chunk, firstExample, epoch) : null;
@@ -485,9 +534,8 @@ public sealed class Trainer : IDisposable
         var targetIds = tensor(targets.ToArray(), device: _device);
         Tensor loss;
         var users = userEmb.view(-1, userEmb.shape[2]).index_select(0, positionIds);
-        if (t.ExampleSeeded)
+        if (drawn is not null)
         {
-            var drawn = ExampleNegatives.Sample(_corpusIds, places, t.NumNegatives, t.Seed, epoch);
             var negatives = tensor(drawn, [targets.Count, t.NumNegatives], device: _device);
             loss = SampledSoftmaxLoss.Compute(users, targetIds, negatives, Model.NormalizedItemTable(), t.Temperature);
         }
@@ -528,8 +576,26 @@ public sealed class Trainer : IDisposable
         if (bad >= 0) throw Diverged(epoch, step, $"the gradient of parameter #{bad} ({Model.named_parameters().ElementAt(bad).name}) is not finite");
         PhaseEnded?.Invoke(StepPhase.Backward);
         _optimizer.Step();
+        if (_sharded is not null) _sharded.Step(stepRows!.grad!);
         PhaseEnded?.Invoke(StepPhase.OptimiserStep);
         return value;
+    }
+
+    /// <summary>Makes <paramref name="rows"/> the model's item table and frees the one it replaces (a sharded
+    /// table's: the previous step's rows, or the gathered whole table).</summary>
+    private TorchSharp.Modules.Parameter SwapItemTable(Tensor rows)
+    {
+        var previous = Model.ItemEmbeddings.weight;
+        var table = Model.UseItemTable(rows);
+        previous?.Dispose();
+        return table;
+    }
+
+    /// <summary>With a sharded item table, puts the whole table into the model (for evaluation and checkpoints);
+    /// collective: every rank calls it at the same points.</summary>
+    private void GatherItemTable()
+    {
+        if (_sharded is not null) SwapItemTable(_sharded.Gather());
     }
 
     /// <summary>
@@ -552,10 +618,14 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>Seconds this process spent in MPI calls while training (under mpirun; 0 otherwise).</summary>
-    public double CommunicationSeconds => _talkSeconds + (_exchange?.Seconds ?? 0);
+    public double CommunicationSeconds => _talkSeconds + (_exchange?.Seconds ?? 0) + (_sharded?.Seconds ?? 0);
 
     /// <summary>Bytes this rank sent (and received) to sum one step's gradients (under mpirun; 0 otherwise).</summary>
-    public long GradientBytesPerStep => _exchange?.BytesLastStep ?? 0;
+    public long GradientBytesPerStep => (_exchange?.BytesLastStep ?? 0) + (_sharded?.BytesLastStep ?? 0);
+
+    /// <summary>Bytes this process holds for the item table and its optimiser moments (1/N of them when sharded).
+    /// </summary>
+    public long ItemTableBytesHeld => _sharded?.BytesHeld ?? 3 * Model.ItemTableSize * _config.Model.EmbeddingDim * 4L;
 
     /// <summary>Whether the last step exchanged the item table's gradient sparsely (touched rows only).</summary>
     public bool SparseItemExchange => _exchange?.SparseLastStep ?? false;
@@ -564,8 +634,8 @@ public sealed class Trainer : IDisposable
     private GradientExchange? _exchange;
 
     /// <summary>The gradient exchange of data-parallel steps, built on first use.</summary>
-    private GradientExchange Exchange => _exchange ??= new GradientExchange(Model.parameters().ToList(),
-        ItemTableIndex(), _config.Training.ItemGradientExchange,
+    private GradientExchange Exchange => _exchange ??= new GradientExchange(_trained,
+        _sharded is null ? ItemTableIndex() : -1, _config.Training.ItemGradientExchange,
         (long)(_config.Training.AllreduceBucketMiB * 1024 * 1024));
 
     private TrainingDivergedException Diverged(int epoch, int step, string what)
@@ -619,6 +689,7 @@ public sealed class Trainer : IDisposable
     {
         if (_bestWeights is not null) foreach (var w in _bestWeights.Values) w.Dispose();
         _optimizer.Dispose();
+        _sharded?.Dispose();
         _corpus.Dispose();
         Model.Dispose();
     }

@@ -22,7 +22,8 @@ public class MpiTests
     /// Data parallel: two ranks with half the batch each take the same steps as one process with the whole batch
     /// (negatives and dropout masks drawn from each token's place in the epoch, gradients summed over the ranks),
     /// whether the item table's gradient is all-reduced with the rest or exchanged as touched rows, in one bucket or
-    /// in many; evaluation sharded over the ranks reports what one process reports.
+    /// in many, or the table itself is sharded over the ranks; evaluation sharded over the ranks reports what one
+    /// process reports.
     /// </summary>
     [MpiFact]
     public void TwoRanksWithHalfTheBatchTrainTheWeightsOneProcessTrainsWithTheWholeBatch()
@@ -52,6 +53,8 @@ public class MpiTests
         var sparse = Mpirun("2", [.. Train("sparse"), "--set", "training.itemGradientExchange=sparse",
             "--set", "training.allreduceBucketMiB=0.001"]);
         Assert.True(sparse.Code == 0, sparse.Output);
+        var sharded = Mpirun("2", [.. Train("sharded"), "--set", "training.shardItems=true"]);
+        Assert.True(sharded.Code == 0, sharded.Output);
         // One epoch less: the comparison is between trained weights, which a wrong step would tell apart.
         Assert.Equal(0, GenRecCli.Run([.. Train("short"), "--epochs", "1"]).ExitCode);
         double apart = Largest(dir, "one", "two"), moved = Largest(dir, "one", "short");
@@ -59,6 +62,9 @@ public class MpiTests
         double sparseApart = Largest(dir, "one", "sparse");
         Assert.True(sparseApart < 1e-5,
             $"largest weight difference {sparseApart:E2} with sparse item rows and small buckets");
+        double shardApart = Largest(dir, "one", "sharded");
+        Assert.True(shardApart < 1e-5,
+            $"largest weight difference {shardApart:E2} with the item table sharded over 2 ranks");
         // The last epoch's metrics line: the sharded evaluation gathers every user's rank.
         static string Hr(TempDir d, string run) => System.Text.Json.JsonDocument.Parse(File.ReadLines(
             Path.Combine(d.Path, run, "metrics.jsonl")).Last()).RootElement.GetProperty("metrics").GetRawText();
@@ -141,7 +147,7 @@ public class MpiTests
         return -1;
     }
 
-    private static double Largest(TempDir dir, string first, string second)
+    internal static double Largest(TempDir dir, string first, string second)
     {
         var (_, a) = GenRec.Model.Checkpoint.Load(Path.Combine(dir.Path, first, "checkpoint.ckpt"),
             TorchSharp.torch.CPU);
