@@ -22,6 +22,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(BenchInferCommand.Create());
         bench.Subcommands.Add(BenchScalingCommand.Create());
         bench.Subcommands.Add(BenchAllreduceCommand.Create());
+        bench.Subcommands.Add(BenchItemTableCommand.Create());
         return bench;
     }
 

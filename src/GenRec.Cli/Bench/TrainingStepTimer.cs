@@ -43,8 +43,7 @@ internal static class TrainingStepTimer
                 if (i == batches.Count) { batches = trainer.EpochBatches(++epoch); i = 0; }
                 var clock = Stopwatch.StartNew();
                 mark = Stopwatch.GetTimestamp();
-                trainer.Step(batches[i], out long tokens, out long padded, epoch, i + 1,
-                    (long)i * batches[0].Length);
+                trainer.TrainStep(batches[i], i, epoch, out long tokens, out long padded);
                 i++;
                 if (n >= warmup) result.Add((clock.Elapsed.TotalSeconds, tokens, padded));
             }

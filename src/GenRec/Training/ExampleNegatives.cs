@@ -21,7 +21,8 @@ internal static class ExampleNegatives
         for (int p = 0; p < positions.Count; p++)
         {
             var (example, position) = positions[p];
-            ulong key = Mix(Mix(Mix((ulong)seed) ^ (ulong)epoch) ^ (ulong)example) ^ (ulong)position;
+            // Mixed after the position too: draws key + j of neighbouring positions would otherwise overlap.
+            ulong key = Mix(Mix(Mix(Mix((ulong)seed) ^ (ulong)epoch) ^ (ulong)example) ^ (ulong)position);
             for (int j = 0; j < count; j++) ids[p * count + j] = corpus[(int)(Mix(key + (ulong)j) % n)];
         }
         return ids;

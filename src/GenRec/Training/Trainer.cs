@@ -424,6 +424,17 @@ public sealed class Trainer : IDisposable
         return (batch[start..end], first + start);
     }
 
+    /// <summary>
+    /// Step <paramref name="step"/> (0-based) of epoch <paramref name="epoch"/> on its batch of the epoch's plan, this
+    /// rank's share of it under mpirun (for benchmarks that time steps outside <see cref="Run"/>); returns the loss,
+    /// with the tokens of all ranks.
+    /// </summary>
+    internal double TrainStep(TokenWindow[] batch, int step, int epoch, out long tokens, out long paddedTokens)
+    {
+        var (chunk, first) = Share(batch, step, epoch);
+        return Step(chunk, out tokens, out paddedTokens, epoch, step + 1, first);
+    }
+
     /// <summary>The batches of epoch <paramref name="epoch"/> (<see cref="EpochPlan"/>).</summary>
     internal List<TokenWindow[]> EpochBatches(int epoch) => EpochPlan.Batches(Split.Train, _config, epoch);
 
