@@ -135,8 +135,8 @@ internal static class BenchItemTableCommand
             + $"{(shard ? "sharded" : "replicated")}, batch {summary.batchSize} × {length}, {steps} steps after "
             + $"{warmup} warm-up:");
         Console.WriteLine($"  item table + AdamW moments per rank {summary.itemTableMiBPerRank:N0} MiB   peak RSS per "
-            + $"rank {summary.peakMemoryMiBPerRank:N0} MiB (of which the generated data {summary.dataMiBPerRank:N0} MiB "
-            + "before the model was built)");
+            + $"rank {summary.peakMemoryMiBPerRank:N0} MiB (the generated data: "
+            + $"{summary.dataMiBPerRank:N0} MiB before the model was built)");
         Console.WriteLine($"  median {median:F3} s/step   {tokensPerSecond:N0} tokens/s   exchanged per step per rank "
             + $"{summary.exchangedMiBPerStepPerRank:F2} MiB   in MPI {summary.communicationShare:P0} of the time");
         return 0;
