@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Issue 17, item 4 (first part): one process with 2 threads against mpirun -np 2 with 1 thread each, same global
-# batch, on ML-1M-U3K (configs/ml-1m/hstu.json with example-seeded negatives and no dropout, as mpirun requires).
+# batch, on ML-1M-U3K (configs/ml-1m/hstu.json with example-seeded negatives and dropout masks, as mpirun requires).
 # Prints tokens/s per epoch (over all ranks), the share of the training time spent in MPI calls and the bytes of
 # the gradient all-reduce per step. Run alone on the machine.
 # Usage: docs/results/distributed-runs.sh DATA_DIR OUT [EPOCHS]   (DATA_DIR: ../shared/data/ml-1m-u3k)
 set -euo pipefail
 data=$1; out=$2; epochs=${3:-2}
 cli="dotnet src/GenRec.Cli/bin/Release/net10.0/GenRec.Cli.dll"
-set_args=(--set training.exampleSeeded=true --set model.dropout=0 --set training.evalEvery=0 --epochs "$epochs")
+set_args=(--set training.exampleSeeded=true --set training.evalEvery=0 --epochs "$epochs")
 mkdir -p "$out"
 report() {   # name, summary JSON file
   python3 - "$1" "$2" <<'PY'

@@ -23,6 +23,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(BenchScalingCommand.Create());
         bench.Subcommands.Add(BenchAllreduceCommand.Create());
         bench.Subcommands.Add(BenchItemTableCommand.Create());
+        bench.Subcommands.Add(BenchScaleModelCommand.Create());
         return bench;
     }
 
