@@ -11,6 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 cli=${GENREC_CLI:-$here/../../src/GenRec.Cli/bin/Release/net10.0/GenRec.Cli.dll}
 case "${1:-}" in
   up)
+    "$0" down > /dev/null   # a previous run's hosts, if any
     ip netns add genrec-a
     ip netns add genrec-b
     ip link add genrec-va type veth peer name genrec-vb
@@ -21,7 +22,13 @@ case "${1:-}" in
     for ns in genrec-a genrec-b; do ip -n $ns link set lo up; done
     ip -n genrec-a link set genrec-va up
     ip -n genrec-b link set genrec-vb up
-    ip netns exec genrec-a ping -c 1 -W 2 10.77.0.2 > /dev/null
+    # Reachability without ping (not on minimal images): bash opens a TCP connection; "refused" means reachable.
+    for try in 1 2 3 4 5 6 7 8 9 10; do
+      answer=$(ip netns exec genrec-a timeout 2 bash -c "exec 3<>/dev/tcp/10.77.0.2/9" 2>&1 || true)
+      if [[ $answer == *refused* ]]; then break; fi
+      [ "$try" = 10 ] && { echo "10.77.0.2 is not reachable from genrec-a" >&2; exit 1; }
+      sleep 0.5   # the link may need a moment after it comes up
+    done
     echo "hosts up: 10.77.0.1 (genrec-a), 10.77.0.2 (genrec-b)"
     ;;
   down)
@@ -38,7 +45,7 @@ case "${1:-}" in
     ip netns exec genrec-a mpirun --allow-run-as-root -np 2 --hostfile "$hostfile" \
       --mca plm_rsh_agent "$here/netns-agent.sh" \
       --mca btl tcp,self --mca btl_tcp_if_include 10.77.0.0/24 --mca oob_tcp_if_include 10.77.0.0/24 \
-      -x PATH -x DOTNET_ROOT -x HOME \
+      -x PATH -x HOME ${DOTNET_ROOT:+-x DOTNET_ROOT} \
       dotnet "$cli" "$@"
     ;;
   *)

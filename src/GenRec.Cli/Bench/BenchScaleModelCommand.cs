@@ -44,7 +44,8 @@ internal static class BenchScaleModelCommand
         };
         var ranks = new Option<string>("--ranks")
         {
-            Description = "Rank counts.", DefaultValueFactory = _ => "8,64,512",
+            Description = "Rank counts.",
+            DefaultValueFactory = _ => "8,64,512",
         };
         var links = new Option<string>("--gbps")
         {
@@ -69,7 +70,8 @@ internal static class BenchScaleModelCommand
         };
         var plot = new Option<string>("--plot")
         {
-            Description = "PNG to draw.", DefaultValueFactory = _ => "scale-model.png",
+            Description = "PNG to draw.",
+            DefaultValueFactory = _ => "scale-model.png",
         };
         var cmd = new Command("scale-model", "Project data-parallel training to many ranks and links (dense "
             + "all-reduce, sparse item rows, sharded item table) from rates measured here: bytes, memory, tokens/s.")

@@ -126,6 +126,65 @@ public class MpiTests
         }
     }
 
+    /// <summary>
+    /// Multi-host: two network namespaces joined by a veth pair act as two hosts (deploy/mpi/two-hosts-netns.sh);
+    /// mpirun with a hostfile starts one rank on each, MPI traffic goes over TCP on the veth only, and the model
+    /// trained across the two hosts is the one a single process trains.
+    /// </summary>
+    [NetnsFact]
+    public void TwoHostsJoinedByANetworkTrainTheModelOfOneProcess()
+    {
+        using var dir = new TempDir();
+        var rng = new Random(9);
+        var rows = new List<string>();
+        for (int u = 1; u <= 100; u++)
+        {
+            long t = 1_000_000;
+            for (int i = 0, n = rng.Next(6, 16); i < n; i++)
+                rows.Add($"{u},{rng.Next(1, 41)},5,{t += rng.Next(60, 6000)}");
+        }
+        var log = Path.Combine(dir.Path, "log.csv");
+        File.WriteAllLines(log, rows);
+        var cfg = dir.Write("cfg.json", """
+            { "name": "hosts", "model": { "encoder": "hstu", "embeddingDim": 8, "numLayers": 1, "numHeads": 1,
+                "qkDim": 8, "vDim": 8, "maxLength": 16, "dropout": 0.2 },
+              "training": { "epochs": 2, "batchSize": 16, "numNegatives": 4, "evalEvery": 0,
+                "exampleSeeded": true } }
+            """);
+        string[] Train(string run) => ["train", "--config", cfg, "--data", log, "--out", Path.Combine(dir.Path, run),
+            "--threads", "1"];
+        var script = Path.Combine(Repository.Root, "deploy", "mpi", "two-hosts-netns.sh");
+        var cli = Path.Combine(AppContext.BaseDirectory, "GenRec.Cli.dll");
+        var up = Shell(script, cli, "up");
+        try
+        {
+            Assert.True(up.Code == 0, up.Output);
+            var hosts = Shell(script, cli, ["run", .. Train("hosts")]);
+            Assert.True(hosts.Code == 0, hosts.Output);
+            var one = GenRecCli.Run(Train("one"));
+            Assert.True(one.ExitCode == 0, one.Output);
+            double apart = Largest(dir, "one", "hosts");
+            Assert.True(apart < 1e-5, $"largest weight difference {apart:E2} between two hosts and one process");
+        }
+        finally { Shell(script, cli, "down"); }
+    }
+
+    private static (int Code, string Output) Shell(string script, string cli, params string[] args)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo(script)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        psi.Environment["GENREC_CLI"] = cli;
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        var output = p.StandardOutput.ReadToEnd();
+        if (!p.WaitForExit(180_000)) p.Kill(entireProcessTree: true);
+        return (p.ExitCode, output + "\n" + err.Result);
+    }
+
     /// <summary>The process id of rank <paramref name="rank"/> of the job training into <paramref name="run"/>, or
     /// -1.</summary>
     private static int RankProcess(string run, int rank)
@@ -211,5 +270,33 @@ public sealed class MpiFactAttribute : FactAttribute
             .Any(d => File.Exists(Path.Combine(d, "mpirun")));
         if (!installed && Environment.GetEnvironmentVariable("GENREC_REQUIRE_MPI") != "1")
             Skip = "mpirun is not installed (.ci/run installs openmpi-bin and sets GENREC_REQUIRE_MPI=1).";
+    }
+}
+
+/// <summary>
+/// A test that needs two network namespaces (root, the ip tool and mpirun): skipped where the sandbox does not
+/// permit them, which it says.
+/// </summary>
+public sealed class NetnsFactAttribute : FactAttribute
+{
+    public NetnsFactAttribute()
+    {
+        if (new MpiFactAttribute().Skip is { } noMpi) { Skip = noMpi; return; }
+        if (Environment.UserName != "root" || !File.Exists("/usr/sbin/ip") && !File.Exists("/sbin/ip"))
+        {
+            Skip = "network namespaces need root and the ip tool (iproute2).";
+            return;
+        }
+        // Probe: the sandbox may forbid creating namespaces even to root.
+        var probe = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("ip",
+            ["netns", "add", "genrec-probe"])
+        { RedirectStandardError = true })!;
+        probe.WaitForExit();
+        if (probe.ExitCode != 0)
+        {
+            Skip = "this sandbox does not permit network namespaces: " + probe.StandardError.ReadToEnd().Trim();
+            return;
+        }
+        System.Diagnostics.Process.Start("ip", ["netns", "del", "genrec-probe"])!.WaitForExit();
     }
 }
