@@ -52,7 +52,8 @@ internal sealed class ShardedItemTable : IDisposable
     /// <summary>Bytes this rank holds for the table: its rows and their two AdamW moments.</summary>
     public long BytesHeld => 3 * LocalRows * Dim * sizeof(float);
 
-    /// <summary>Bytes this rank sent in the last step's exchanges (ids, rows served, gradients returned).</summary>
+    /// <summary>Bytes this rank sent to other ranks in the last step's exchanges (ids, rows served, gradients
+    /// returned).</summary>
     public long BytesLastStep { get; private set; }
 
     /// <summary>Seconds spent in MPI calls so far.</summary>
@@ -90,7 +91,9 @@ internal sealed class ShardedItemTable : IDisposable
             var values = served.data<float>().ToArray();
             var (back, _) = Mpi.AlltoallV<float>(values, _servedCounts.Select(c => (int)(c * Dim)).ToArray());
             rows = tensor(back, [ids.Length, Dim]);
-            BytesLastStep = send.LongLength * sizeof(long) + values.LongLength * sizeof(float);
+            // What crosses to other ranks: ids out, rows served back (a rank's requests to itself stay local).
+            long toOthers = ids.Length - _sendCounts[_rank], servedOthers = requested.Length - _servedCounts[_rank];
+            BytesLastStep = toOthers * sizeof(long) + servedOthers * Dim * sizeof(float);
         }
         Seconds += clock.Elapsed.TotalSeconds;
         var table = zeros(ids.Length + 1, Dim, device: _device);
@@ -117,7 +120,7 @@ internal sealed class ShardedItemTable : IDisposable
                 var values = mine.data<float>().ToArray();
                 var (back, _) = Mpi.AlltoallV<float>(values, _sendCounts.Select(c => (int)(c * Dim)).ToArray());
                 Seconds += clock.Elapsed.TotalSeconds;
-                BytesLastStep += values.LongLength * sizeof(float);
+                BytesLastStep += (_sendPlaces.Length - _sendCounts[_rank]) * Dim * sizeof(float);
                 received = tensor(back, [_servedRows.Length, Dim]);
             }
             // One gradient buffer for the shard's life: a fresh one per step (1 GiB at 10 M items over 2 ranks) would
