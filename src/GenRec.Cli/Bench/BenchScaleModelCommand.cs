@@ -71,7 +71,8 @@ internal static class BenchScaleModelCommand
         var check = new Option<string[]>("--check")
         {
             Description = "A measured exchange to compare with the model: STRATEGY:RANKS:ITEMS:TOKENS_PER_RANK:MIB "
-                + "(MiB sent per rank per step, as genrec train --json and genrec bench item-table report); repeatable.",
+                + "(MiB sent per rank per step, as genrec train --json and genrec bench item-table report); "
+                + "repeatable.",
         };
         var plot = new Option<string>("--plot")
         {
@@ -85,7 +86,7 @@ internal static class BenchScaleModelCommand
         };
         cmd.SetAction(r => Cli.Run(() =>
         {
-            var cfg = ExperimentConfig.Load(r.GetValue(config) ?? "configs/ml-1m/hstu.json", []);
+            var cfg = ExperimentConfig.Load(r.GetValue(config), []);
             var rankCounts = Options.IntList(r.GetValue(ranks)!, "--ranks");
             var gbps = r.GetValue(links)!.Split(',').Select(s => double.TryParse(s.Trim(),
                 System.Globalization.CultureInfo.InvariantCulture, out double g) && g > 0 ? g

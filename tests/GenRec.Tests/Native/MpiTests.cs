@@ -73,6 +73,32 @@ public class MpiTests
     }
 
     /// <summary>
+    /// A sharded item table: each of 2 ranks holds half the rows (and their moments) of the table one process holds,
+    /// and sends the other rank only the rows its batch needs.
+    /// </summary>
+    [MpiFact]
+    public void ShardingTheItemTableOverTwoRanksHalvesWhatEachHolds()
+    {
+        // A catalog larger than what a step touches: 4 negatives per position, 20,000 items.
+        string[] bench = ["bench", "item-table", "--items", "20000", "--users", "40", "--length", "20", "--steps", "1",
+            "--warmup", "0", "--threads", "1", "--json", "--set", "training.numNegatives=4"];
+        var one = GenRecCli.Run(bench);
+        Assert.True(one.ExitCode == 0, one.Output);
+        var two = Mpirun("2", [.. bench, "--shard"]);
+        Assert.True(two.Code == 0, two.Output);
+        static System.Text.Json.JsonElement Json(string output) =>
+            System.Text.Json.JsonDocument.Parse(output[output.IndexOf('{')..(output.LastIndexOf('}') + 1)]).RootElement;
+        var replicated = Json(one.Output);
+        var sharded = Json(two.Output);
+        double whole = replicated.GetProperty("itemTableMiBPerRank").GetDouble();
+        double half = sharded.GetProperty("itemTableMiBPerRank").GetDouble();
+        Assert.InRange(half / whole, 0.49, 0.51);
+        // Less than the rank's share of the weights alone (a third of what it holds: weights and two moments).
+        double sent = sharded.GetProperty("exchangedMiBPerStepPerRank").GetDouble();
+        Assert.InRange(sent, 1e-3, half / 3);
+    }
+
+    /// <summary>
     /// A rank that dies stops the whole job (mpirun ends the others; rank 0's last checkpoint is whole), and the run
     /// resumes from it on the same number of ranks or on another, to the weights of a run never interrupted.
     /// </summary>
