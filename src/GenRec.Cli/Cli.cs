@@ -39,6 +39,28 @@ internal static class Cli
     }
 
     /// <summary>
+    /// Runs one rank's part of a command started by mpirun (MPI initialised first, finalised after). A rank whose part
+    /// fails prints the error with its rank and aborts the whole job (MPI_Abort), rather than finalising while the
+    /// other ranks wait for it in a collective: the job stops instead of hanging.
+    /// </summary>
+    public static int RunRank(Func<int> body)
+    {
+        GenRec.Native.Mpi.Init();
+        int code;
+        try { code = body(); }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"genrec: error on rank {GenRec.Native.Mpi.Rank} of {GenRec.Native.Mpi.Size}: "
+                + e.Message);
+            Console.Error.Flush();
+            GenRec.Native.Mpi.Abort(1);
+            throw;
+        }
+        GenRec.Native.Mpi.Shutdown();
+        return code;
+    }
+
+    /// <summary>
     /// Command-line mistakes as one line each, in the user's words: the option, what was given, what is expected,
     /// "did you mean" for a mistyped command; never the whole help (<c>--help</c> shows it).
     /// </summary>

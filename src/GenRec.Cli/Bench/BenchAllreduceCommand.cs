@@ -39,8 +39,7 @@ internal static class BenchAllreduceCommand
             int times = r.GetValue(repeats) is > 0 and var t
                 ? t
                 : throw new ArgumentException("--repeats must be positive.");
-            Mpi.Init();
-            try
+            return Cli.RunRank(() =>
             {
                 string? wrong = Check();
                 var verdicts = new long[] { wrong is null ? 0 : 1 };
@@ -73,11 +72,7 @@ internal static class BenchAllreduceCommand
                             $"all-reduce {bytes / 1024:N0} KiB: median {median:F3} ms, bus bandwidth {bus:F2} GB/s"));
                 }
                 return 0;
-            }
-            finally
-            {
-                Mpi.Shutdown();
-            }
+            });
         }));
         return cmd;
     }

@@ -47,14 +47,9 @@ internal static class BenchItemTableCommand
                 throw new ArgumentException("--steps, --items, --length and --users must be positive (--items and "
                     + "--length at least 2) and --warmup at least 0.");
             Cli.Setup("cpu", r.GetValue(threads));
-            bool mpi = Mpi.Launched;
-            if (mpi) Mpi.Init();
-            try
-            {
-                return Measure(r.GetValue(users), len, catalog, n, w, r.GetValue(shard), r.GetValue(set) ?? [],
+            int Run() => Measure(r.GetValue(users), len, catalog, n, w, r.GetValue(shard), r.GetValue(set) ?? [],
                 r.GetValue(json));
-            }
-            finally { if (mpi) Mpi.Shutdown(); }
+            return Mpi.Launched ? Cli.RunRank(Run) : Run();
         }));
         return cmd;
     }

@@ -141,10 +141,12 @@ internal static class TrainCommand
             bool mpi = GenRec.Native.Mpi.Launched;
             if (mpi && resumeDir is null && r.GetValue(outDir) is null)
                 throw new ArgumentException("under mpirun every rank must name the same run folder: give --out DIR.");
-            if (mpi) GenRec.Native.Mpi.Init();
-            bool silent = mpi && GenRec.Native.Mpi.Rank != 0;
-            try { return Train(cfg, asJson || silent, silent); }
-            finally { if (mpi) GenRec.Native.Mpi.Shutdown(); }
+            if (!mpi) return Train(cfg, asJson, false);
+            return Cli.RunRank(() =>
+            {
+                bool silent = GenRec.Native.Mpi.Rank != 0;
+                return Train(cfg, asJson || silent, silent);
+            });
 
             int Train(ExperimentConfig cfg, bool asJson, bool silent)
             {

@@ -129,6 +129,12 @@ public static unsafe partial class Mpi
         : typeof(T) == typeof(long) ? Long
         : throw new NotSupportedException($"MPI collectives of {typeof(T).Name}: float, double or long expected.");
 
+    /// <summary>
+    /// Ends every rank of the job with <paramref name="code"/> (MPI_Abort): what a rank that failed must do, since the
+    /// others may be waiting for it in a collective, where MPI_Finalize would wait for them in turn.
+    /// </summary>
+    public static void Abort(int code) => MPI_Abort(World, code);
+
     /// <summary>Waits until every rank got here.</summary>
     public static void Barrier() => Check(MPI_Barrier(World), "MPI_Barrier");
 
@@ -207,4 +213,7 @@ public static unsafe partial class Mpi
 
     [LibraryImport(Library)]
     private static partial int MPI_Barrier(IntPtr comm);
+
+    [LibraryImport(Library)]
+    private static partial int MPI_Abort(IntPtr comm, int code);
 }

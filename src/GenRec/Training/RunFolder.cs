@@ -83,15 +83,27 @@ internal sealed class RunFolder(string path)
         _learningRate = config.Training.LearningRate;
         var file = System.IO.Path.Combine(Path, "metrics.jsonl");
         if (!File.Exists(file)) return [];
-        var kept = File.ReadAllLines(file).Where(l => l.Length > 0)
-            .Select(l => (Line: l, Result: JsonSerializer.Deserialize<EpochResult>(l, MetricsJson)!))
-            .Where(x => x.Result.Epoch <= epochsDone).ToList();
+        var kept = ReadEpochsUpTo(epochsDone);
         WriteAtomically(file, string.Concat(kept.Select(x => x.Line + "\n")));
         // The event files may hold epochs the checkpoint does not: write them again from the kept lines.
         if (Directory.Exists(TensorBoard)) Directory.Delete(TensorBoard, recursive: true);
         _events = null;
         foreach (var (_, result) in kept) WriteEvents(result);
         return kept.Select(x => x.Result).ToList();
+    }
+
+    /// <summary>The epochs in metrics.jsonl up to <paramref name="epochsDone"/>, changing nothing: what the ranks
+    /// that do not write the folder read when a distributed run resumes (rank 0 rewrites it at the same time).
+    /// </summary>
+    public List<EpochResult> EpochsUpTo(int epochsDone) => ReadEpochsUpTo(epochsDone).Select(x => x.Result).ToList();
+
+    private List<(string Line, EpochResult Result)> ReadEpochsUpTo(int epochsDone)
+    {
+        var file = System.IO.Path.Combine(Path, "metrics.jsonl");
+        if (!File.Exists(file)) return [];
+        return File.ReadAllLines(file).Where(l => l.Length > 0)
+            .Select(l => (Line: l, Result: JsonSerializer.Deserialize<EpochResult>(l, MetricsJson)!))
+            .Where(x => x.Result.Epoch <= epochsDone).ToList();
     }
 
     /// <summary>Appends an incremental update's report to <c>updates.jsonl</c>.</summary>

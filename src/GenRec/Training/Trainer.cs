@@ -299,7 +299,9 @@ public sealed class Trainer : IDisposable
         _partial = progress;
         // metrics.jsonl may hold an epoch finished after the checkpoint was written (a crash between the two): drop it.
         History.Clear();
-        History.AddRange(run.KeepEpochsUpTo(_epochsDone, _config));
+        // Under mpirun rank 0 alone rewrites the folder; the others only read it (two writers raced here: one
+        // rank failed deleting the event files the other was rewriting).
+        History.AddRange(Writer is null ? run.EpochsUpTo(_epochsDone) : run.KeepEpochsUpTo(_epochsDone, _config));
         var t = _config.Training;
         if (t.Selects)
         {

@@ -264,9 +264,15 @@ public class MpiTests
     {
         using var p = StartMpirun(ranks, args);
         var err = p.StandardError.ReadToEndAsync();
-        var output = p.StandardOutput.ReadToEnd();
-        if (!p.WaitForExit(120_000)) p.Kill(entireProcessTree: true);
-        return (p.ExitCode, output + "\n" + err.Result);
+        var output = p.StandardOutput.ReadToEndAsync();
+        // A job that hangs (ranks waiting for each other) fails the test with what it printed, not the suite.
+        if (!p.WaitForExit(180_000))
+        {
+            p.Kill(entireProcessTree: true);
+            p.WaitForExit();
+            return (-1, "mpirun ran past 180 s and was killed\n" + output.Result + "\n" + err.Result);
+        }
+        return (p.ExitCode, output.Result + "\n" + err.Result);
     }
 
     private static System.Diagnostics.Process StartMpirun(string ranks, params string[] args)
