@@ -99,6 +99,34 @@ public class MpiTests
     }
 
     /// <summary>
+    /// A rank whose part fails (here: its data file does not exist) prints its error and ends the whole job, rather
+    /// than leaving the other ranks waiting for it in a collective.
+    /// </summary>
+    [MpiFact]
+    public void ARankThatFailsStopsTheWholeJobWithItsError()
+    {
+        using var dir = new TempDir();
+        var rows = new List<string>();
+        for (int u = 1; u <= 40; u++)
+            for (int i = 0; i < 8; i++) rows.Add($"{u},{1 + (u * 7 + i * 3) % 30},5,{1_000_000 + i * 60}");
+        var log = Path.Combine(dir.Path, "log.csv");
+        File.WriteAllLines(log, rows);
+        var cfg = dir.Write("cfg.json", """
+            { "name": "fail", "model": { "encoder": "hstu", "embeddingDim": 8, "numLayers": 1, "numHeads": 1,
+                "qkDim": 8, "vDim": 8, "maxLength": 8 },
+              "training": { "epochs": 50, "batchSize": 8, "numNegatives": 4, "exampleSeeded": true } }
+            """);
+        string[] Train(string data) => ["train", "--config", cfg, "--data", data, "--out",
+            Path.Combine(dir.Path, "run"), "--threads", "1"];
+        // mpirun's MPMD form: rank 0 trains, rank 1 is given a file that does not exist.
+        var (code, output) = Mpirun("1", [.. Train(log), ":", "-np", "1", "dotnet",
+            Path.Combine(AppContext.BaseDirectory, "GenRec.Cli.dll"), .. Train(Path.Combine(dir.Path, "none.csv"))]);
+        Assert.True(code is not (0 or -1), $"exit {code}: {output}");
+        Assert.Contains("genrec: error on rank 1 of 2:", output);
+        Assert.Contains("none.csv", output);
+    }
+
+    /// <summary>
     /// A rank that dies stops the whole job (mpirun ends the others; rank 0's last checkpoint is whole), and the run
     /// resumes from it on the same number of ranks or on another, to the weights of a run never interrupted.
     /// </summary>
