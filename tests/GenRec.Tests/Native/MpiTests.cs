@@ -267,17 +267,7 @@ public class MpiTests
         var (_, b) = GenRec.Model.Checkpoint.Load(Path.Combine(dir.Path, second, "checkpoint.ckpt"),
             TorchSharp.torch.CPU);
         using (a)
-        using (b)
-        {
-            var wb = b.state_dict();
-            double worst = 0;
-            foreach (var (name, w) in a.state_dict())
-            {
-                using var diff = (w - wb[name]).abs().max();
-                worst = Math.Max(worst, diff.item<float>());
-            }
-            return worst;
-        }
+        using (b) return WeightDifference.Largest(a, b);
     }
 
     [Fact]

@@ -70,13 +70,7 @@ public class ShardedItemTableTests
         replicated.Run();
         using var sharded = new Trainer(cfg with { Training = cfg.Training with { ShardItems = true } }, data, CPU);
         sharded.Run();
-        var want = replicated.Model.state_dict();
-        double worst = 0;
-        foreach (var (name, w) in sharded.Model.state_dict())
-        {
-            using var diff = (w - want[name]).abs().max();
-            worst = Math.Max(worst, diff.item<float>());
-        }
+        double worst = WeightDifference.Largest(sharded.Model, replicated.Model);
         Assert.True(worst < 1e-6, $"largest weight difference {worst:E2}");
         Assert.Equal(replicated.ItemTableBytesHeld, sharded.ItemTableBytesHeld);
     }
